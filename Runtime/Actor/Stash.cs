@@ -1,0 +1,109 @@
+namespace IommuSim.Runtime;
+
+/// <summary>Marks an actor that uses <see cref="ActorBase.Stash"/> (Akka's IWithUnboundedStash).</summary>
+public interface IWithUnboundedStash;
+
+/// <summary>Keeps messages aside to process them later, in their original order, before anything queued after.</summary>
+public interface IStash
+{
+    /// <summary>Stashes the message being processed.</summary>
+    void Stash();
+    /// <summary>Puts the oldest stashed message back at the head of the mailbox.</summary>
+    void Unstash();
+    /// <summary>Puts every stashed message back at the head of the mailbox, oldest first.</summary>
+    void UnstashAll();
+    void UnstashAll(Func<Envelope, bool> predicate);
+    /// <summary>Empties the stash and returns what it held.</summary>
+    IReadOnlyList<Envelope> ClearStash();
+    int Count { get; }
+}
+
+internal sealed partial class ActorCell
+{
+    private StashImpl? _stash;
+    // Messages put back by Unstash, processed before the mailbox queue. Only this actor's
+    // thread touches it.
+    private LinkedList<Envelope>? _unstashed;
+
+    internal IStash GetStash()
+    {
+        if (_actor is not IWithUnboundedStash)
+            throw new ActorException($"{_actor?.GetType().Name} must implement IWithUnboundedStash to use the stash");
+        return _stash ??= new StashImpl(this);
+    }
+
+    internal bool HasUnstashed => _unstashed is { Count: > 0 };
+
+    internal bool TryTakeUnstashed(out Envelope envelope) => TryDequeueUnstashed(out envelope);
+
+    private bool TryDequeueUnstashed(out Envelope envelope)
+    {
+        if (_unstashed is { Count: > 0 } u)
+        {
+            envelope = u.First!.Value;
+            u.RemoveFirst();
+            return true;
+        }
+        envelope = default;
+        return false;
+    }
+
+    private void PrependUnstashed(IReadOnlyList<Envelope> envelopes)
+    {
+        if (envelopes.Count == 0) return;
+        _unstashed ??= new LinkedList<Envelope>();
+        for (var i = envelopes.Count - 1; i >= 0; i--) _unstashed.AddFirst(envelopes[i]);
+        Dispatcher.OnUnstashed(this);
+    }
+
+    private void UnstashAllForRestart() => _stash?.UnstashAll();
+
+    private void DropStash()
+    {
+        var lost = new List<Envelope>();
+        if (_stash != null) lost.AddRange(_stash.ClearStash());
+        if (_unstashed != null) lost.AddRange(_unstashed);
+        _unstashed = null;
+        foreach (var e in lost) System.PublishDeadLetter(e, Self);
+    }
+
+    private sealed class StashImpl(ActorCell cell) : IStash
+    {
+        private readonly List<Envelope> _stashed = [];
+
+        public int Count => _stashed.Count;
+
+        public void Stash()
+        {
+            var env = cell.CurrentEnvelope;
+            if (env.Message is null) throw new InvalidOperationException("Stash can only be called while processing a message");
+            if (_stashed.Count > 0 && ReferenceEquals(_stashed[^1].Message, env.Message) && Equals(_stashed[^1].Sender, env.Sender))
+                throw new InvalidOperationException($"Cannot stash the same message twice: {env.Message}");
+            _stashed.Add(env);
+        }
+
+        public void Unstash()
+        {
+            if (_stashed.Count == 0) return;
+            var first = _stashed[0];
+            _stashed.RemoveAt(0);
+            cell.PrependUnstashed([first]);
+        }
+
+        public void UnstashAll() => UnstashAll(_ => true);
+
+        public void UnstashAll(Func<Envelope, bool> predicate)
+        {
+            var selected = _stashed.Where(predicate).ToList();
+            _stashed.RemoveAll(e => predicate(e));
+            cell.PrependUnstashed(selected);
+        }
+
+        public IReadOnlyList<Envelope> ClearStash()
+        {
+            var all = _stashed.ToList();
+            _stashed.Clear();
+            return all;
+        }
+    }
+}
