@@ -5,8 +5,6 @@ namespace IommuSim.Runtime;
 // in the actor's own context — never concurrently with another message of this actor.
 internal sealed partial class ActorCell
 {
-    private int _pendingAsync;
-
     /// <summary>Runs an async handler; the next user message waits until its task completes.</summary>
     internal void RunAsync(Func<Task> handler)
     {

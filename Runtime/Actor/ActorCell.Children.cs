@@ -4,12 +4,10 @@ namespace IommuSim.Runtime;
 internal sealed partial class ActorCell
 {
     // Children are reserved by ActorOf, which for top-level actors runs on the caller's thread
-    // while the guardian may be processing on another; the container is a name registry guarded
-    // by its own lock, never held across user code or while sending.
-    private readonly object _childrenLock = new();
-    private Dictionary<string, ChildRestartStats>? _children;
-    private HashSet<IActorRef>? _terminatingChildren;
-    private long _nextChildName;
+    // while the guardian may be processing on another; the registry is guarded by a lock on this
+    // cell (never exposed outside the runtime), held only for dictionary operations — never
+    // across user code or while sending.
+    private Dictionary<string, IActorRef>? _children;
 
     public IActorRef ActorOf(Props props, string? name = null)
     {
@@ -20,17 +18,17 @@ internal sealed partial class ActorCell
         var mailboxSettings = System.Mailboxes.Lookup(props.Mailbox);
         var uid = System.NextUid();
         ActorCell child;
-        lock (_childrenLock)
+        lock (this)
         {
             if (_terminating || _terminated)
                 throw new InvalidOperationException($"Cannot create a child of {Self.Path}: it is stopping");
-            name ??= "$" + EncodeName(_nextChildName++);
-            _children ??= new Dictionary<string, ChildRestartStats>(StringComparer.Ordinal);
+            name ??= "$" + EncodeName(R.NextChildName++);
+            _children ??= new Dictionary<string, IActorRef>(StringComparer.Ordinal);
             if (_children.ContainsKey(name))
                 throw new InvalidActorNameException($"Actor name '{name}' is not unique under {Self.Path}");
             var mailbox = dispatcher.CreateMailbox(mailboxSettings);
             child = new ActorCell(System, Self, props, dispatcher, mailbox, Self.Path.Child(name, uid));
-            _children[name] = new ChildRestartStats(child.Self);
+            _children[name] = child.Self;
         }
         dispatcher.Attach(child);
         child.SendSystemMessage(new Create());
@@ -53,88 +51,85 @@ internal sealed partial class ActorCell
 
     public IEnumerable<IActorRef> GetChildren()
     {
-        lock (_childrenLock)
-        {
-            if (_children == null) return [];
-            var list = new IActorRef[_children.Count];
-            var i = 0;
-            foreach (var c in _children.Values) list[i++] = c.Child;
-            return list;
-        }
-    }
-
-    internal List<ChildRestartStats> ChildStatsSnapshot()
-    {
-        lock (_childrenLock)
+        lock (this)
             return _children == null ? [] : [.. _children.Values];
     }
 
     public IActorRef? Child(string name)
     {
-        lock (_childrenLock)
-            return _children != null && _children.TryGetValue(name, out var s) ? s.Child : null;
+        lock (this)
+            return _children != null && _children.TryGetValue(name, out var c) ? c : null;
     }
 
+    /// <summary>The restart history of a current child (created on its first failure); null for a stranger.</summary>
     internal ChildRestartStats? ChildStats(IActorRef child)
     {
-        lock (_childrenLock)
-            return _children != null && _children.TryGetValue(child.Path.Name, out var s) && s.Child.Equals(child) ? s : null;
+        lock (this)
+        {
+            if (_children == null || !_children.TryGetValue(child.Path.Name, out var c) || !c.Equals(child)) return null;
+            var stats = R.RestartStats ??= [];
+            if (!stats.TryGetValue(child, out var s)) stats[child] = s = new ChildRestartStats(child);
+            return s;
+        }
     }
+
+    internal List<ChildRestartStats> ChildStatsSnapshot() =>
+        GetChildren().Select(c => ChildStats(c)).OfType<ChildRestartStats>().ToList();
 
     private bool HasTerminatingChildren
     {
-        get { lock (_childrenLock) return _terminatingChildren is { Count: > 0 }; }
+        get { lock (this) return _rare?.TerminatingChildren is { Count: > 0 }; }
     }
 
     private void MarkChildTerminating(IActorRef child)
     {
-        lock (_childrenLock)
+        lock (this)
         {
-            if (_children != null && _children.TryGetValue(child.Path.Name, out var s) && s.Child.Equals(child))
-                (_terminatingChildren ??= []).Add(child);
+            if (_children != null && _children.TryGetValue(child.Path.Name, out var c) && c.Equals(child))
+                (R.TerminatingChildren ??= []).Add(child);
         }
     }
 
     /// <summary>Sends Terminate to every child; returns how many are still to report back.</summary>
     private int StopAllChildren()
     {
-        List<ChildRestartStats> children;
-        lock (_childrenLock)
+        IActorRef[] children;
+        lock (this)
         {
             if (_children == null || _children.Count == 0) return 0;
             children = [.. _children.Values];
-            _terminatingChildren ??= [];
-            foreach (var c in children) _terminatingChildren.Add(c.Child);
+            var terminating = R.TerminatingChildren ??= [];
+            foreach (var c in children) terminating.Add(c);
         }
-        foreach (var c in children) ((InternalActorRef)c.Child).SendSystemMessage(new Terminate());
-        return children.Count;
+        foreach (var c in children) ((InternalActorRef)c).SendSystemMessage(new Terminate());
+        return children.Length;
     }
 
     private void SuspendChildren()
     {
-        foreach (var c in ChildStatsSnapshot()) ((InternalActorRef)c.Child).SendSystemMessage(new Suspend());
+        foreach (var c in GetChildren()) ((InternalActorRef)c).SendSystemMessage(new Suspend());
     }
 
-    private void ResumeChildren(Exception? cause)
+    private void ResumeChildren()
     {
-        foreach (var c in ChildStatsSnapshot()) ((InternalActorRef)c.Child).SendSystemMessage(new Resume(null));
-        _ = cause;
+        foreach (var c in GetChildren()) ((InternalActorRef)c).SendSystemMessage(new Resume(null));
     }
 
     /// <summary>A child reported its termination: forget it, and finish a pending stop or restart.</summary>
     private void ChildTerminated(IActorRef child)
     {
         bool noneLeft, noneTerminating;
-        lock (_childrenLock)
+        lock (this)
         {
-            if (_children != null && _children.TryGetValue(child.Path.Name, out var s) && s.Child.Equals(child))
+            if (_children != null && _children.TryGetValue(child.Path.Name, out var c) && c.Equals(child))
                 _children.Remove(child.Path.Name);
-            _terminatingChildren?.Remove(child);
+            _rare?.TerminatingChildren?.Remove(child);
+            _rare?.RestartStats?.Remove(child);
             noneLeft = _children is null or { Count: 0 };
-            noneTerminating = _terminatingChildren is null or { Count: 0 };
+            noneTerminating = _rare?.TerminatingChildren is null or { Count: 0 };
         }
         if (_terminating && !_terminated && noneLeft) FinishTerminate();
-        else if (_pendingRecreate != null && noneTerminating) FinishRecreate();
+        else if (_rare?.PendingRecreate != null && noneTerminating) FinishRecreate();
     }
 }
 

@@ -3,13 +3,10 @@ namespace IommuSim.Runtime;
 // Death watch: Watch/Unwatch and the Terminated that follows a watched actor's stop.
 internal sealed partial class ActorCell
 {
-    private HashSet<IActorRef>? _watching;   // actors this one watches
-    private HashSet<IActorRef>? _watchedBy;  // actors watching this one
-
     public IActorRef Watch(IActorRef subject)
     {
         if (subject is not InternalActorRef target || ReferenceEquals(target, Self)) return subject;
-        if ((_watching ??= []).Add(subject))
+        if ((R.Watching ??= []).Add(subject))
             target.SendSystemMessage(new Watch(target, Self));
         return subject;
     }
@@ -17,7 +14,7 @@ internal sealed partial class ActorCell
     public IActorRef Unwatch(IActorRef subject)
     {
         if (subject is not InternalActorRef target || ReferenceEquals(target, Self)) return subject;
-        if (_watching != null && _watching.Remove(subject))
+        if (_rare?.Watching is { } watching && watching.Remove(subject))
             target.SendSystemMessage(new Unwatch(target, Self));
         return subject;
     }
@@ -25,12 +22,12 @@ internal sealed partial class ActorCell
     private void AddWatcher(InternalActorRef watchee, InternalActorRef watcher)
     {
         if (!ReferenceEquals(watchee, Self) || ReferenceEquals(watcher, Self)) return;
-        (_watchedBy ??= []).Add(watcher);
+        (R.WatchedBy ??= []).Add(watcher);
     }
 
     private void RemoveWatcher(InternalActorRef watchee, InternalActorRef watcher)
     {
-        if (ReferenceEquals(watchee, Self)) _watchedBy?.Remove(watcher);
+        if (ReferenceEquals(watchee, Self)) _rare?.WatchedBy?.Remove(watcher);
     }
 
     private void HandleDeathWatchNotification(DeathWatchNotification n)
@@ -39,32 +36,32 @@ internal sealed partial class ActorCell
             ChildTerminated(n.Actor);
         // Terminated goes through the user queue, behind every message the dead actor sent
         // before it stopped (they were enqueued before its termination began).
-        if (_watching != null && _watching.Contains(n.Actor) && !_terminating)
+        if (_rare?.Watching is { } watching && watching.Contains(n.Actor) && !_terminating)
             Dispatcher.Dispatch(this, new Envelope(new Terminated(n.Actor, n.ExistenceConfirmed), n.Actor));
     }
 
     private void ReceivedTerminated(Terminated t)
     {
         // Unwatch after the notification was queued drops it, as Akka does.
-        if (_watching == null || !_watching.Remove(t.ActorRef)) return;
+        if (_rare?.Watching is not { } watching || !watching.Remove(t.ActorRef)) return;
         ReceiveMessage(t);
     }
 
     private void TellWatchersWeDied()
     {
-        if (_watchedBy == null) return;
-        foreach (var w in _watchedBy)
+        if (_rare?.WatchedBy is not { } watchedBy) return;
+        foreach (var w in watchedBy)
             if (w is InternalActorRef iw && !ReferenceEquals(iw, ParentRef))
                 iw.SendSystemMessage(new DeathWatchNotification(Self, existenceConfirmed: true));
         // The parent hears once, through the child-terminated notification FinishTerminate sends.
-        _watchedBy = null;
+        _rare.WatchedBy = null;
     }
 
     private void UnwatchWatchedActors()
     {
-        if (_watching == null) return;
-        foreach (var w in _watching)
+        if (_rare?.Watching is not { } watching) return;
+        foreach (var w in watching)
             if (w is InternalActorRef iw) iw.SendSystemMessage(new Unwatch(iw, Self));
-        _watching = null;
+        _rare.Watching = null;
     }
 }

@@ -4,10 +4,6 @@ namespace IommuSim.Runtime;
 // (the life cycle of Akka's ActorCell: FaultHandling and Dispatch).
 internal sealed partial class ActorCell
 {
-    private Exception? _failure;            // set while waiting for the supervisor's decision
-    private object? _failedMessage;         // the message that failed, for PreRestart
-    private Exception? _pendingRecreate;    // restart waiting for stopped children to terminate
-
     private ActorBase NewActorInstance()
     {
         _actor = null;
@@ -15,7 +11,7 @@ internal sealed partial class ActorCell
         var instance = Props.NewActor();
         if (!ReferenceEquals(_actor, instance))
             throw new ActorException($"Props for {Self.Path} produced an actor bound to another context; the factory must create a new instance.");
-        ResetBehavior(instance);
+        ResetBehavior();
         return instance;
     }
 
@@ -45,9 +41,9 @@ internal sealed partial class ActorCell
             System.Log.Error(cause, $"{Self.Path} failed while stopping");
             return;
         }
-        if (_failure != null) return; // already waiting for a decision
-        _failure = cause;
-        _failedMessage = _currentEnvelope.Message;
+        if (_rare?.Failure != null) return; // already waiting for a decision
+        R.Failure = cause;                   // cleared by Resume or Recreate
+        R.FailedMessage = _currentEnvelope.Message; // for PreRestart
         Mailbox.Suspend();
         SuspendChildren();
         var actorName = _actor?.GetType().Name ?? "actor";
@@ -63,13 +59,13 @@ internal sealed partial class ActorCell
 
     private void ResumeCell(Exception? causedByFailure)
     {
-        if (causedByFailure != null)
+        if (causedByFailure != null && _rare != null)
         {
-            _failure = null;
-            _failedMessage = null;
+            _rare.Failure = null;
+            _rare.FailedMessage = null;
         }
         if (_pendingAsync == 0) Mailbox.Resume();
-        ResumeChildren(causedByFailure);
+        ResumeChildren();
         Dispatcher.OnResumed(this);
     }
 
@@ -81,10 +77,10 @@ internal sealed partial class ActorCell
         if (failedActor != null)
         {
             CancelReceiveTimeout();
-            _timers?.CancelAll();
+            _rare?.Timers?.CancelAll();
             try
             {
-                failedActor.AroundPreRestart(cause, _failedMessage);
+                failedActor.AroundPreRestart(cause, _rare?.FailedMessage);
             }
             catch (Exception e)
             {
@@ -92,16 +88,17 @@ internal sealed partial class ActorCell
             }
             UnstashAllForRestart();
         }
-        _pendingRecreate = cause;
+        R.PendingRecreate = cause; // the restart waits for children that PreRestart stopped
         if (!HasTerminatingChildren) FinishRecreate();
     }
 
     private void FinishRecreate()
     {
-        var cause = _pendingRecreate!;
-        _pendingRecreate = null;
-        _failure = null;
-        _failedMessage = null;
+        var rare = R;
+        var cause = rare.PendingRecreate!;
+        rare.PendingRecreate = null;
+        rare.Failure = null;
+        rare.FailedMessage = null;
         _pendingAsync = 0;
         try
         {
@@ -116,7 +113,7 @@ internal sealed partial class ActorCell
             return;
         }
         Mailbox.Resume();
-        ResumeChildren(cause);
+        ResumeChildren();
         Dispatcher.OnResumed(this);
     }
 
@@ -126,7 +123,7 @@ internal sealed partial class ActorCell
         if (_terminating) return;
         _terminating = true;
         CancelReceiveTimeout();
-        _timers?.CancelAll();
+        _rare?.Timers?.CancelAll();
         Mailbox.Suspend();
         if (StopAllChildren() == 0) FinishTerminate();
     }
@@ -136,7 +133,7 @@ internal sealed partial class ActorCell
         var actor = _actor;
         try
         {
-            if (actor != null && _failure is not ActorInitializationException) actor.AroundPostStop();
+            if (actor != null && _rare?.Failure is not ActorInitializationException) actor.AroundPostStop();
         }
         catch (Exception e)
         {
@@ -154,7 +151,7 @@ internal sealed partial class ActorCell
             ParentRef.SendSystemMessage(new DeathWatchNotification(Self, existenceConfirmed: true));
             _actor = null;
             _behavior = null;
-            _behaviorStack = null;
+            _rare = null;
             _currentEnvelope = default;
         }
     }

@@ -4,44 +4,41 @@ namespace IommuSim.Runtime;
 // so that a tick scheduled before a reset or cancel is recognised as stale and dropped.
 internal sealed partial class ActorCell
 {
-    private TimeSpan? _receiveTimeout;
-    private ICancelable? _receiveTimeoutTask;
-    private long _receiveTimeoutGeneration;
-    private TimerScheduler? _timers;
-
-    public TimeSpan? ReceiveTimeout => _receiveTimeout;
+    public TimeSpan? ReceiveTimeout => _rare?.ReceiveTimeout;
 
     public void SetReceiveTimeout(TimeSpan? timeout)
     {
-        _receiveTimeout = timeout is { } t && t > TimeSpan.Zero && t != Timeout.InfiniteTimeSpan ? t : null;
+        var value = timeout is { } t && t > TimeSpan.Zero && t != Timeout.InfiniteTimeSpan ? t : (TimeSpan?)null;
+        if (value != null || _rare != null) R.ReceiveTimeout = value;
         RescheduleReceiveTimeout();
     }
 
     private void RescheduleReceiveTimeout()
     {
         CancelReceiveTimeout();
-        if (_receiveTimeout is not { } t) return;
-        var tick = new ReceiveTimeoutTick(++_receiveTimeoutGeneration);
-        _receiveTimeoutTask = System.Scheduler.ScheduleTellOnce(t, Self, tick, null);
+        if (_rare?.ReceiveTimeout is not { } t) return;
+        var tick = new ReceiveTimeoutTick(++_rare.ReceiveTimeoutGeneration);
+        _rare.ReceiveTimeoutTask = System.Scheduler.ScheduleTellOnce(t, Self, tick, null);
     }
 
     private void CancelReceiveTimeout()
     {
-        _receiveTimeoutTask?.Cancel();
-        _receiveTimeoutTask = null;
+        if (_rare?.ReceiveTimeoutTask is not { } task) return;
+        task.Cancel();
+        _rare.ReceiveTimeoutTask = null;
     }
 
     private void ReceivedTimeoutTick(ReceiveTimeoutTick tick)
     {
-        if (tick.Generation != _receiveTimeoutGeneration || _receiveTimeout == null) return;
+        if (_rare == null || tick.Generation != _rare.ReceiveTimeoutGeneration || _rare.ReceiveTimeout == null) return;
         ReceiveMessage(Runtime.ReceiveTimeout.Instance);
     }
 
-    internal ITimerScheduler GetTimers() => _timers ??= new TimerScheduler(this);
+    internal ITimerScheduler GetTimers() => R.Timers ??= new TimerScheduler(this);
 
     private void ReceivedTimer(TimerScheduler.TimerMessage timer)
     {
-        if (_timers != null && _timers.Accept(timer)) ReceiveMessage(timer.Message);
+        if (_rare?.Timers is { } timers && timers.Accept(timer)) ReceiveMessage(timer.Message);
     }
 }
 

@@ -13,12 +13,39 @@ internal sealed partial class ActorCell : IActorContext
     [ThreadStatic] private static ActorCell? _current;
 
     private ActorBase? _actor;
-    private Receive? _behavior;
-    private Stack<Receive>? _behaviorStack;
+    private Receive? _behavior;   // null: the actor's own Receive (no delegate kept per actor)
     private Envelope _currentEnvelope;
     private bool _terminating;
     private volatile bool _terminated;
-    private ILoggingAdapter? _log;
+    private int _pendingAsync;
+    private Rare? _rare;
+
+    /// <summary>
+    /// State most actors never use (become stacks, watchers, timers, stash, failure bookkeeping),
+    /// allocated on first use so that an idle actor stays small.
+    /// </summary>
+    private sealed class Rare
+    {
+        public Stack<Receive>? BehaviorStack;
+        public ILoggingAdapter? Log;
+        public object? DispatcherState;
+        public Exception? Failure;
+        public object? FailedMessage;
+        public Exception? PendingRecreate;
+        public HashSet<IActorRef>? TerminatingChildren;
+        public Dictionary<IActorRef, ChildRestartStats>? RestartStats;
+        public long NextChildName;
+        public HashSet<IActorRef>? Watching;
+        public HashSet<IActorRef>? WatchedBy;
+        public TimeSpan? ReceiveTimeout;
+        public ICancelable? ReceiveTimeoutTask;
+        public long ReceiveTimeoutGeneration;
+        public TimerScheduler? Timers;
+        public IStash? Stash;
+        public LinkedList<Envelope>? Unstashed;
+    }
+
+    private Rare R => _rare ??= new Rare();
 
     public ActorCell(ActorSystem system, InternalActorRef parent, Props props, MessageDispatcher dispatcher, Mailbox mailbox, ActorPath path)
     {
@@ -43,13 +70,17 @@ internal sealed partial class ActorCell : IActorContext
     internal MessageDispatcher Dispatcher { get; }
     internal Mailbox Mailbox { get; }
     /// <summary>Per-actor data of the dispatcher (the pinned dispatcher's thread).</summary>
-    internal object? DispatcherState { get; set; }
+    internal object? DispatcherState
+    {
+        get => _rare?.DispatcherState;
+        set => R.DispatcherState = value;
+    }
     internal ActorBase? Actor => _actor;
     internal bool IsTerminated => _terminated;
     public IActorRef Sender => _currentEnvelope.Sender ?? System.DeadLettersRef;
     internal Envelope CurrentEnvelope => _currentEnvelope;
 
-    public ILoggingAdapter Log => _log ??= System.Logging.For(Self.Path.ToString(), _actor?.GetType());
+    public ILoggingAdapter Log => R.Log ??= System.Logging.For(Self.Path.ToString(), _actor?.GetType());
 
     internal void BindActor(ActorBase actor) => _actor = actor;
 
@@ -115,7 +146,7 @@ internal sealed partial class ActorCell : IActorContext
                     ReceiveMessage(message);
                     break;
             }
-            if (_receiveTimeout.HasValue && message is not INotInfluenceReceiveTimeout)
+            if (_rare?.ReceiveTimeout != null && message is not INotInfluenceReceiveTimeout)
                 RescheduleReceiveTimeout();
         }
         catch (Exception e)
@@ -131,9 +162,10 @@ internal sealed partial class ActorCell : IActorContext
 
     private void ReceiveMessage(object message)
     {
-        var behavior = _behavior;
-        if (behavior == null) return; // terminated while the message was in flight
-        if (!behavior(message)) _actor!.InvokeUnhandled(message);
+        var actor = _actor;
+        if (actor == null) return; // terminated while the message was in flight
+        var handled = _behavior is { } behavior ? behavior(message) : actor.AroundReceive(message);
+        if (!handled) actor.InvokeUnhandled(message);
     }
 
     /// <summary>Runs one system message. Called by the dispatcher only; runs even while suspended.</summary>
@@ -173,28 +205,31 @@ internal sealed partial class ActorCell : IActorContext
     public void Become(Receive receive)
     {
         ArgumentNullException.ThrowIfNull(receive);
-        if (_behaviorStack is { Count: > 0 }) _behaviorStack.Pop();
-        (_behaviorStack ??= new Stack<Receive>()).Push(receive);
+        var stack = R.BehaviorStack ??= new Stack<Receive>();
+        if (stack.Count > 0) stack.Pop();
+        stack.Push(receive);
         _behavior = receive;
     }
 
     public void BecomeStacked(Receive receive)
     {
         ArgumentNullException.ThrowIfNull(receive);
-        (_behaviorStack ??= new Stack<Receive>()).Push(receive);
+        (R.BehaviorStack ??= new Stack<Receive>()).Push(receive);
         _behavior = receive;
     }
 
     public void UnbecomeStacked()
     {
-        if (_behaviorStack is { Count: > 0 }) _behaviorStack.Pop();
-        _behavior = _behaviorStack is { Count: > 0 } ? _behaviorStack.Peek() : _actor is { } a ? a.AroundReceive : null;
+        var stack = _rare?.BehaviorStack;
+        if (stack is { Count: > 0 }) stack.Pop();
+        // An empty stack means the actor's initial behaviour (a null delegate).
+        _behavior = stack is { Count: > 0 } ? stack.Peek() : null;
     }
 
-    private void ResetBehavior(ActorBase actor)
+    private void ResetBehavior()
     {
-        _behaviorStack?.Clear();
-        _behavior = actor.AroundReceive;
+        _rare?.BehaviorStack?.Clear();
+        _behavior = null;
     }
 
     public override string ToString() => $"ActorCell({Self.Path})";

@@ -20,25 +20,23 @@ public interface IStash
 
 internal sealed partial class ActorCell
 {
-    private StashImpl? _stash;
-    // Messages put back by Unstash, processed before the mailbox queue. Only this actor's
-    // thread touches it.
-    private LinkedList<Envelope>? _unstashed;
 
     internal IStash GetStash()
     {
         if (_actor is not IWithUnboundedStash)
             throw new ActorException($"{_actor?.GetType().Name} must implement IWithUnboundedStash to use the stash");
-        return _stash ??= new StashImpl(this);
+        return R.Stash ??= new StashImpl(this);
     }
 
-    internal bool HasUnstashed => _unstashed is { Count: > 0 };
+    // Messages put back by Unstash are processed before the mailbox queue; only this actor's
+    // thread touches them.
+    internal bool HasUnstashed => _rare?.Unstashed is { Count: > 0 };
 
     internal bool TryTakeUnstashed(out Envelope envelope) => TryDequeueUnstashed(out envelope);
 
     private bool TryDequeueUnstashed(out Envelope envelope)
     {
-        if (_unstashed is { Count: > 0 } u)
+        if (_rare?.Unstashed is { Count: > 0 } u)
         {
             envelope = u.First!.Value;
             u.RemoveFirst();
@@ -51,19 +49,20 @@ internal sealed partial class ActorCell
     private void PrependUnstashed(IReadOnlyList<Envelope> envelopes)
     {
         if (envelopes.Count == 0) return;
-        _unstashed ??= new LinkedList<Envelope>();
-        for (var i = envelopes.Count - 1; i >= 0; i--) _unstashed.AddFirst(envelopes[i]);
+        var unstashed = R.Unstashed ??= new LinkedList<Envelope>();
+        for (var i = envelopes.Count - 1; i >= 0; i--) unstashed.AddFirst(envelopes[i]);
         Dispatcher.OnUnstashed(this);
     }
 
-    private void UnstashAllForRestart() => _stash?.UnstashAll();
+    private void UnstashAllForRestart() => _rare?.Stash?.UnstashAll();
 
     private void DropStash()
     {
         var lost = new List<Envelope>();
-        if (_stash != null) lost.AddRange(_stash.ClearStash());
-        if (_unstashed != null) lost.AddRange(_unstashed);
-        _unstashed = null;
+        if (_rare == null) return;
+        if (_rare.Stash != null) lost.AddRange(_rare.Stash.ClearStash());
+        if (_rare.Unstashed != null) lost.AddRange(_rare.Unstashed);
+        _rare.Unstashed = null;
         foreach (var e in lost) System.PublishDeadLetter(e, Self);
     }
 

@@ -62,7 +62,7 @@ public sealed partial class Config
     /// <summary>
     /// This configuration layered over <paramref name="fallback"/>: objects merge recursively, anything
     /// else in this config replaces the fallback's value. Substitutions in both are resolved against the
-    /// merged result. Keys keep the order in which they were first defined, fallback first.
+    /// merged result. Keys list this config's keys first, in its order, then keys only the fallback has.
     /// </summary>
     public Config WithFallback(Config fallback)
     {
@@ -77,7 +77,7 @@ public sealed partial class Config
             return fallback;
         }
 
-        return new Config(NodeMerger.Merge(fallback._raw, _raw, inPlace: false));
+        return new Config(NodeMerger.Merge(fallback._raw, _raw, MergeMode.Fallback));
     }
 
     /// <summary>HOCON text of the whole configuration (resolved), for --help and debug output.</summary>

@@ -10,12 +10,18 @@ public sealed class ConfigObject : ConfigValue, IReadOnlyDictionary<string, Conf
     private readonly Dictionary<string, ConfigValue> _fields;
 
     /// <param name="keys">Field names in order; exactly the keys of <paramref name="fields"/>.</param>
-    internal ConfigObject(string[] keys, Dictionary<string, ConfigValue> fields, ConfigPosition? position)
+    internal ConfigObject(string[] keys, Dictionary<string, ConfigValue> fields, ConfigPosition? position, bool ignoresFallbacks = false)
         : base(position)
     {
         _keys = keys;
         _fields = fields;
+        IgnoresFallbacks = ignoresFallbacks;
     }
+
+    /// <summary>This object replaced a non-object, so it must not merge with anything below that (see <see cref="ObjectNode.IgnoresFallbacks"/>).</summary>
+    internal bool IgnoresFallbacks { get; }
+
+    internal ConfigObject IgnoringFallbacks() => IgnoresFallbacks ? this : new ConfigObject(_keys, _fields, Position, ignoresFallbacks: true);
 
     internal static ConfigObject Empty { get; } = new([], new Dictionary<string, ConfigValue>(StringComparer.Ordinal), null);
 

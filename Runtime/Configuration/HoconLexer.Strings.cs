@@ -7,35 +7,38 @@ internal sealed partial class HoconLexer
 
     private HoconToken LexQuoted()
     {
-        var position = Here();
         int start = _index;
+        int line = _line;
+        int column = _column;
         if (CharAt(_index + 1) == '"' && CharAt(_index + 2) == '"')
         {
-            return LexTripleQuoted(position, start);
+            return LexTripleQuoted(start, line, column);
         }
 
-        string value = ReadQuotedValue(position);
-        return new HoconToken(HoconTokenKind.QuotedString, _text[start.._index], position) { Value = value };
+        string value = ReadQuotedValue(line, column);
+        return Token(HoconTokenKind.QuotedString, start, line, column) with { Value = value };
     }
 
-    /// <summary>Reads a JSON string starting at the opening quote; returns the decoded value.</summary>
-    private string ReadQuotedValue(ConfigPosition opening)
+    /// <summary>Reads a JSON string starting at the opening quote (at <paramref name="line"/>:<paramref name="column"/>); returns the decoded value.</summary>
+    private string ReadQuotedValue(int line, int column)
     {
         Advance(1);
+        int runStart = _index;
+        SkipPlainCharacters();
+        if (CharAt(_index) == '"')
+        {
+            // No escapes: the common case needs no buffer.
+            Advance(1);
+            return _text.Substring(runStart, _index - 1 - runStart);
+        }
+
         _buffer.Clear();
         while (true)
         {
-            int runStart = _index;
-            while (!AtEnd && _text[_index] is not ('"' or '\\') && _text[_index] >= ' ')
-            {
-                _index++;
-            }
-
-            _column += _index - runStart;
             _buffer.Append(_text, runStart, _index - runStart);
             if (AtEnd)
             {
-                throw new HoconParseException(opening, "unterminated quoted string: expected a closing '\"' before end of file");
+                throw new HoconParseException(At(line, column), "unterminated quoted string: expected a closing '\"' before end of file");
             }
 
             char c = _text[_index];
@@ -47,7 +50,7 @@ internal sealed partial class HoconLexer
 
             if (c == '\n')
             {
-                throw new HoconParseException(opening,
+                throw new HoconParseException(At(line, column),
                     "unterminated quoted string: expected a closing '\"' before end of line (use \\n or \"\"\" for multi-line text)");
             }
 
@@ -57,17 +60,31 @@ internal sealed partial class HoconLexer
                     $"control character U+{(int)c:X4} must be escaped in a quoted string; expected one of {EscapeList}");
             }
 
-            ReadEscape(opening);
+            ReadEscape(line, column);
+            runStart = _index;
+            SkipPlainCharacters();
         }
     }
 
-    private void ReadEscape(ConfigPosition opening)
+    // Characters that stand for themselves in a quoted string; none of them is a newline.
+    private void SkipPlainCharacters()
+    {
+        int start = _index;
+        while (_index < _text.Length && _text[_index] is not ('"' or '\\') && _text[_index] >= ' ')
+        {
+            _index++;
+        }
+
+        _column += _index - start;
+    }
+
+    private void ReadEscape(int line, int column)
     {
         var position = Here();
         Advance(1);
         if (AtEnd)
         {
-            throw new HoconParseException(opening, "unterminated quoted string: expected a closing '\"' before end of file");
+            throw new HoconParseException(At(line, column), "unterminated quoted string: expected a closing '\"' before end of file");
         }
 
         char c = _text[_index];
@@ -125,13 +142,13 @@ internal sealed partial class HoconLexer
     /// Everything up to the first run of three or more quotes is taken verbatim; quotes beyond the last three
     /// of that run belong to the string (as in Scala: <c>"""foo""""</c> is <c>foo"</c>).
     /// </summary>
-    private HoconToken LexTripleQuoted(ConfigPosition position, int start)
+    private HoconToken LexTripleQuoted(int start, int line, int column)
     {
         int contentStart = start + 3;
         int close = _text.IndexOf("\"\"\"", contentStart, StringComparison.Ordinal);
         if (close < 0)
         {
-            throw new HoconParseException(position, "unterminated triple-quoted string: expected a closing \"\"\" before end of file");
+            throw new HoconParseException(At(line, column), "unterminated triple-quoted string: expected a closing \"\"\" before end of file");
         }
 
         int runEnd = close + 3;
@@ -146,13 +163,14 @@ internal sealed partial class HoconLexer
             Advance();
         }
 
-        return new HoconToken(HoconTokenKind.QuotedString, _text[start..runEnd], position) { Value = value };
+        return Token(HoconTokenKind.QuotedString, start, line, column) with { Value = value };
     }
 
     private HoconToken LexSubstitution()
     {
-        var position = Here();
         int start = _index;
+        int line = _line;
+        int column = _column;
         Advance(2);
         bool optional = CharAt(_index) == '?';
         if (optional)
@@ -161,12 +179,13 @@ internal sealed partial class HoconLexer
         }
 
         var path = new PathBuilder();
-        string? pendingWhitespace = null;
+        bool pendingWhitespace = false;
+        int whitespaceStart = 0;
         while (true)
         {
             if (AtEnd || _text[_index] == '\n')
             {
-                throw new HoconParseException(position,
+                throw new HoconParseException(At(line, column),
                     $"unterminated substitution '{_text[start.._index].TrimEnd()}': expected '}}' before {DescribeChar(_index)}");
             }
 
@@ -179,24 +198,28 @@ internal sealed partial class HoconLexer
 
             if (IsWhitespace(c))
             {
-                string whitespace = LexWhitespace().Text;
-                pendingWhitespace = path.IsEmpty ? null : whitespace;
+                // Whitespace inside a path is kept, but not at its start or end.
+                whitespaceStart = _index;
+                LexWhitespace();
+                pendingWhitespace = !path.IsEmpty;
                 continue;
             }
 
-            if (pendingWhitespace is not null)
+            if (pendingWhitespace)
             {
-                path.AppendWhitespace(pendingWhitespace);
-                pendingWhitespace = null;
+                path.AppendWhitespace(_text[whitespaceStart.._index]);
+                pendingWhitespace = false;
             }
 
             if (c == '"')
             {
-                path.AppendQuoted(ReadQuotedValue(Here()));
+                path.AppendQuoted(ReadQuotedValue(_line, _column));
             }
             else if (StartsNumber(_index))
             {
-                path.AppendUnquoted(LexNumber().Text);
+                int numberStart = _index;
+                LexNumber();
+                path.AppendUnquoted(_text[numberStart.._index]);
             }
             else if (IsForbidden(c) || (c == '/' && CharAt(_index + 1) == '/'))
             {
@@ -213,15 +236,17 @@ internal sealed partial class HoconLexer
         string text = _text[start.._index];
         if (path.IsEmpty)
         {
-            throw new HoconParseException(position, $"substitution '{text}' has an empty path");
+            throw new HoconParseException(At(line, column), $"substitution '{text}' has an empty path");
         }
 
         string[]? elements = path.Finish(out string? error);
         if (elements is null)
         {
-            throw new HoconParseException(position, $"invalid path in substitution '{text}': {error}");
+            throw new HoconParseException(At(line, column), $"invalid path in substitution '{text}': {error}");
         }
 
-        return new HoconToken(HoconTokenKind.Substitution, text, position) { Path = elements, Optional = optional };
+        return Token(HoconTokenKind.Substitution, start, line, column) with { Path = elements, Optional = optional };
     }
+
+    private ConfigPosition At(int line, int column) => new(_origin, line, column);
 }

@@ -24,19 +24,22 @@ internal sealed partial class HoconLexer
 
     public string Origin => _origin;
 
+    /// <summary>Source text between two token boundaries, e.g. a whole key for an error message.</summary>
+    public string Slice(int start, int end) => _text[start..end];
+
     public HoconToken Next()
     {
         while (true)
         {
             if (_index >= _text.Length)
             {
-                return new HoconToken(HoconTokenKind.EndOfFile, string.Empty, Here());
+                return Token(HoconTokenKind.EndOfFile, _index, _line, _column);
             }
 
             char c = _text[_index];
             if (c == '\n')
             {
-                var newline = new HoconToken(HoconTokenKind.Newline, "\n", Here());
+                var newline = Token(HoconTokenKind.Newline, _index, _line, _column, 1);
                 Advance();
                 return newline;
             }
@@ -63,7 +66,7 @@ internal sealed partial class HoconLexer
                 case ']': return Single(HoconTokenKind.CloseBracket);
                 case '"': return LexQuoted();
                 case '+' when CharAt(_index + 1) == '=':
-                    var plusEquals = new HoconToken(HoconTokenKind.PlusEquals, "+=", Here());
+                    var plusEquals = Token(HoconTokenKind.PlusEquals, _index, _line, _column, 2);
                     Advance(2);
                     return plusEquals;
                 case '$' when CharAt(_index + 1) == '{':
@@ -123,6 +126,10 @@ internal sealed partial class HoconLexer
 
     private ConfigPosition Here() => new(_origin, _line, _column);
 
+    /// <summary>A token starting at <paramref name="start"/> and ending at the current index (or after <paramref name="length"/> characters).</summary>
+    private HoconToken Token(HoconTokenKind kind, int start, int line, int column, int length = -1) =>
+        new(kind, _text, start, length < 0 ? _index - start : length, _origin, line, column);
+
     private char CharAt(int index) => index < _text.Length ? _text[index] : '\0';
 
     private bool AtEnd => _index >= _text.Length;
@@ -151,21 +158,21 @@ internal sealed partial class HoconLexer
 
     private HoconToken Single(HoconTokenKind kind)
     {
-        var token = new HoconToken(kind, _text[_index].ToString(), Here());
+        var token = Token(kind, _index, _line, _column, 1);
         Advance(1);
         return token;
     }
 
     private HoconToken LexWhitespace()
     {
-        var position = Here();
         int start = _index;
+        int column = _column;
         while (!AtEnd && _text[_index] != '\n' && IsWhitespace(_text[_index]))
         {
             Advance(1);
         }
 
-        return new HoconToken(HoconTokenKind.Whitespace, _text[start.._index], position);
+        return Token(HoconTokenKind.Whitespace, start, _line, column);
     }
 
     private void SkipComment()
@@ -184,29 +191,27 @@ internal sealed partial class HoconLexer
 
     private HoconToken LexNumber()
     {
-        var position = Here();
         int start = _index;
-        int end = NumberSyntax.Scan(_text, start);
-        Advance(end - start);
-        return new HoconToken(HoconTokenKind.Number, _text[start..end], position);
+        int column = _column;
+        Advance(NumberSyntax.Scan(_text, start) - start);
+        return Token(HoconTokenKind.Number, start, _line, column);
     }
 
     private HoconToken LexUnquoted()
     {
-        var position = Here();
         int start = _index;
+        int column = _column;
         foreach (var (keyword, kind) in Keywords)
         {
-            if (string.CompareOrdinal(_text, start, keyword, 0, keyword.Length) == 0)
+            if (_text.AsSpan(start).StartsWith(keyword, StringComparison.Ordinal))
             {
                 Advance(keyword.Length);
-                return new HoconToken(kind, keyword, position);
+                return Token(kind, start, _line, column);
             }
         }
 
-        int end = ScanUnquoted(start);
-        Advance(end - start);
-        return new HoconToken(HoconTokenKind.UnquotedText, _text[start..end], position);
+        Advance(ScanUnquoted(start) - start);
+        return Token(HoconTokenKind.UnquotedText, start, _line, column);
     }
 
     private static readonly (string Keyword, HoconTokenKind Kind)[] Keywords =

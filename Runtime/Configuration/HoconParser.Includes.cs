@@ -7,6 +7,7 @@ namespace IommuSim.Runtime.Configuration;
 /// </summary>
 internal sealed partial class HoconParser
 {
+    /// <summary>Parses an include statement and merges what it includes into <paramref name="target"/>; returns the included name.</summary>
     private string ParseInclude(ObjectNode target)
     {
         var keyword = Take();
@@ -14,7 +15,7 @@ internal sealed partial class HoconParser
         var (kind, name, required) = ParseIncludeTarget();
 
         // Substitutions in the included source are looked up relative to where it is included first.
-        string[]? includeBase = _basePath is null || _path is null ? null : [.. _basePath, .. _path];
+        string[]? includeBase = CurrentPath;
         foreach (var source in _includes.Resolve(kind, name, required, keyword.Position))
         {
             var included = ParseIncluded(source, includeBase);
@@ -24,7 +25,7 @@ internal sealed partial class HoconParser
             }
         }
 
-        return $"include \"{name}\"";
+        return name;
     }
 
     private (IncludeKind Kind, string Name, bool Required) ParseIncludeTarget()
@@ -50,7 +51,7 @@ internal sealed partial class HoconParser
             }
 
             // "required(file(" lexes as one unquoted token, since '(' may appear in unquoted text.
-            var rest = token.Text.AsSpan();
+            var rest = token.Span;
             while (rest.Length > 0)
             {
                 if (!required && !kindGiven && rest.StartsWith("required(", StringComparison.Ordinal))
@@ -79,15 +80,22 @@ internal sealed partial class HoconParser
         {
             SkipWhitespaceAndNewlines();
             var token = Peek();
-            bool closes = token.Kind == HoconTokenKind.UnquotedText && token.Text.All(c => c == ')')
-                && closed + token.Text.Length <= opened.Count;
-            if (!closes)
+            if (token.Kind != HoconTokenKind.UnquotedText || token.Span.ContainsAnyExcept(')'))
             {
                 throw Error(token, $"expected ')' to close '{opened[opened.Count - 1 - closed]}' in include, found {token.Describe()}");
             }
 
+            // "))" lexes as one token; a ')' beyond the ones opened is reported where it stands.
+            int needed = opened.Count - closed;
+            int count = token.Span.Length;
+            if (count > needed)
+            {
+                var extra = token.Position with { Column = token.Column + needed };
+                throw new HoconParseException(extra, $"expected ',' or newline after include \"{name}\", found ')'");
+            }
+
             Take();
-            closed += token.Text.Length;
+            closed += count;
         }
 
         return (kind, name, required);

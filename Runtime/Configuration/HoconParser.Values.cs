@@ -7,17 +7,10 @@ internal sealed partial class HoconParser
 {
     /// <summary>
     /// One value, which may be a concatenation of several pieces on the same line. Pieces are joined when
-    /// only non-newline whitespace (kept, for strings) separates them.
+    /// only non-newline whitespace (kept, for strings) separates them. The caller has checked that a value starts here.
     /// </summary>
-    /// <param name="context">Completes "expected a value ..." in the error for a missing value.</param>
-    private Node ParseValue(string context)
+    private Node ParseValue()
     {
-        var first = Peek();
-        if (!first.StartsValue)
-        {
-            throw Error(first, $"expected a value {context}, found {first.Describe()}");
-        }
-
         var piece = ParsePiece();
         List<Node>? pieces = null;
         List<string>? separators = null;
@@ -92,8 +85,7 @@ internal sealed partial class HoconParser
     {
         var open = Take();
         Enter(open);
-        string[]? savedPath = _path;
-        _path = null;
+        _arrayDepth++;
         var elements = new List<Node>();
         while (true)
         {
@@ -115,7 +107,7 @@ internal sealed partial class HoconParser
                 throw Error(token, $"expected a value or ']', found {token.Describe()}");
             }
 
-            elements.Add(ParseValue("in array"));
+            elements.Add(ParseValue());
             SkipWhitespace();
             var separator = Peek();
             if (separator.Kind == HoconTokenKind.Comma)
@@ -128,7 +120,7 @@ internal sealed partial class HoconParser
             }
         }
 
-        _path = savedPath;
+        _arrayDepth--;
         _nesting--;
         return new ArrayNode(open.Position, elements);
     }
@@ -177,7 +169,7 @@ internal sealed partial class HoconParser
                 var merged = pieces[0];
                 for (int i = 1; i < pieces.Count; i++)
                 {
-                    merged = NodeMerger.Merge(merged, pieces[i], inPlace: true);
+                    merged = NodeMerger.Merge(merged, pieces[i], MergeMode.Parse);
                 }
 
                 return merged;

@@ -2,7 +2,8 @@ namespace IommuSim.Runtime.Configuration;
 
 /// <summary>
 /// Recursive-descent HOCON parser producing unresolved <see cref="Node"/> trees. Duplicate keys, dotted keys
-/// and includes are merged while parsing; substitutions are left for <see cref="Resolver"/>.
+/// and includes are merged while parsing; substitutions are left for <see cref="Resolver"/>. Error
+/// messages are only formatted when an error occurs, so the happy path allocates little beyond the tree.
 /// </summary>
 internal sealed partial class HoconParser
 {
@@ -17,8 +18,10 @@ internal sealed partial class HoconParser
     // include statement was inside an array, where objects have no path.
     private readonly string[]? _basePath;
 
-    // Path of the object being parsed relative to this source's root; null inside arrays.
-    private string[]? _path = [];
+    // Key path of the object being parsed, relative to this source's root. Objects inside arrays have no
+    // path, so it is only meaningful while _arrayDepth is 0.
+    private readonly List<string> _path = [];
+    private int _arrayDepth;
     private int _nesting;
 
     private HoconParser(string text, string origin, IncludeContext includes, string[]? basePath, bool isInclude)
@@ -34,6 +37,9 @@ internal sealed partial class HoconParser
 
     private static ObjectNode ParseIncluded(IncludeSource source, string[]? basePath) =>
         new HoconParser(source.Text, source.Origin, source.Context, basePath, isInclude: true).ParseRoot();
+
+    /// <summary>The full path of the current object in the configuration, or null inside arrays.</summary>
+    private string[]? CurrentPath => _arrayDepth == 0 && _basePath is not null ? [.. _basePath, .. _path] : null;
 
     private ObjectNode ParseRoot()
     {
@@ -77,12 +83,13 @@ internal sealed partial class HoconParser
     /// <summary>Fields up to the closing brace of <paramref name="open"/>, or to end of file for an unbraced root.</summary>
     private void ParseFields(ObjectNode target, HoconToken? open)
     {
-        string closer = open is null ? string.Empty : " or '}'";
+        bool atRoot = open is null;
+        string closer = atRoot ? string.Empty : " or '}'";
         while (true)
         {
             SkipWhitespaceAndNewlines();
             var token = Peek();
-            if (token.Kind == HoconTokenKind.CloseBrace && open is not null)
+            if (token.Kind == HoconTokenKind.CloseBrace && !atRoot)
             {
                 Take();
                 return;
@@ -90,15 +97,15 @@ internal sealed partial class HoconParser
 
             if (token.Kind == HoconTokenKind.EndOfFile)
             {
-                if (open is null)
+                if (atRoot)
                 {
                     return;
                 }
 
-                throw Error(token, $"expected '}}' to close the object opened at {At(open)}, found end of file");
+                throw Error(token, $"expected '}}' to close the object opened at {At(open!.Value)}, found end of file");
             }
 
-            string field = ParseFieldOrInclude(target, closer, open is null);
+            var field = ParseFieldOrInclude(target, closer, atRoot);
 
             // One comma, or a newline, or the end of the object separates fields.
             SkipWhitespace();
@@ -110,21 +117,21 @@ internal sealed partial class HoconParser
                     break;
                 case HoconTokenKind.Newline:
                 case HoconTokenKind.EndOfFile:
-                case HoconTokenKind.CloseBrace when open is not null:
+                case HoconTokenKind.CloseBrace when !atRoot:
                     break;
                 default:
-                    throw Error(separator, $"expected ',' or newline{closer} after {field}, found {Found(separator, open is null)}");
+                    throw Error(separator, $"expected ',' or newline{closer} after {Label(field)}, found {Found(separator, atRoot)}");
             }
         }
     }
 
-    /// <summary>Parses one field or include statement into <paramref name="target"/>; returns how to name it in errors.</summary>
-    private string ParseFieldOrInclude(ObjectNode target, string closer, bool atRoot)
+    /// <summary>Parses one field or include statement into <paramref name="target"/>; returns what to call it in errors.</summary>
+    private FieldLabel ParseFieldOrInclude(ObjectNode target, string closer, bool atRoot)
     {
         var first = Peek();
-        if (first.Kind == HoconTokenKind.UnquotedText && first.Text == "include")
+        if (first.Kind == HoconTokenKind.UnquotedText && first.Span.SequenceEqual("include"))
         {
-            return ParseInclude(target);
+            return new FieldLabel(0, 0, ParseInclude(target));
         }
 
         if (!first.IsKeyPiece)
@@ -133,43 +140,68 @@ internal sealed partial class HoconParser
             throw Error(first, $"expected a key{closer}, found {Found(first, atRoot)}{hint}");
         }
 
-        var (path, keyText) = ParseKey();
+        string[] path = ParseKey(out int keyEnd);
+        var label = new FieldLabel(first.Start, keyEnd, null);
         SkipWhitespace();
         var separator = Peek();
         Node value;
         switch (separator.Kind)
         {
             case HoconTokenKind.OpenBrace:
-                value = ParseFieldValue(path, $"for key '{keyText}'");
+                value = ParseFieldValue(path);
                 break;
             case HoconTokenKind.Colon:
             case HoconTokenKind.Equals:
-                Take();
-                SkipWhitespaceAndNewlines();
-                value = ParseFieldValue(path, $"after '{separator.Text}' for key '{keyText}'");
-                break;
             case HoconTokenKind.PlusEquals:
                 Take();
                 SkipWhitespaceAndNewlines();
-                value = Append(path, first, ParseFieldValue(path, $"after '+=' for key '{keyText}'"));
+                if (!Peek().StartsValue)
+                {
+                    throw Error(Peek(), $"expected a value after '{separator.Text}' for key '{KeyText(label)}', found {Peek().Describe()}");
+                }
+
+                value = ParseFieldValue(path);
+                if (separator.Kind == HoconTokenKind.PlusEquals)
+                {
+                    value = Append(path, first, value);
+                }
+
                 break;
             default:
-                throw Error(separator, $"expected '=' or ':' or '{{' after key '{keyText}', found {separator.Describe()}");
+                throw Error(separator, $"expected '=' or ':' or '{{' after key '{KeyText(label)}', found {separator.Describe()}");
         }
 
         SetPath(target, path, value, first.Position);
-        return $"the value of '{keyText}'";
+        return label;
     }
 
-    private (string[] Path, string Text) ParseKey()
+    /// <summary>A key's path; <paramref name="end"/> is where its last token ends in the source.</summary>
+    private string[] ParseKey(out int end)
     {
-        var first = Peek();
+        var first = Take();
+        end = first.End;
+        bool single = !Peek().IsKeyPiece && !(Peek().Kind == HoconTokenKind.Whitespace && Peek(1).IsKeyPiece);
+        if (single && first.Kind == HoconTokenKind.QuotedString)
+        {
+            return [first.Value];
+        }
+
+        if (single)
+        {
+            // One unquoted token (or number): dots separate elements. The common case, so no builder.
+            string[] elements = first.Text.Split('.');
+            if (Array.IndexOf(elements, string.Empty) >= 0)
+            {
+                throw InvalidKey(first, end, "empty path element (quote it as \"\" if an empty key is meant)");
+            }
+
+            return elements;
+        }
+
         var builder = new PathBuilder();
-        var text = new System.Text.StringBuilder();
+        var token = first;
         while (true)
         {
-            var token = Take();
-            text.Append(token.Text);
             if (token.Kind == HoconTokenKind.QuotedString)
             {
                 builder.AppendQuoted(token.Value);
@@ -179,46 +211,43 @@ internal sealed partial class HoconParser
                 builder.AppendUnquoted(token.Text);
             }
 
+            end = token.End;
             if (Peek().IsKeyPiece)
             {
-                continue;
+                token = Take();
             }
-
-            // Whitespace between key pieces is part of the key ("a b c" : 1); whitespace after it is not.
-            if (Peek().Kind == HoconTokenKind.Whitespace && Peek(1).IsKeyPiece)
+            else if (Peek().Kind == HoconTokenKind.Whitespace && Peek(1).IsKeyPiece)
             {
-                string whitespace = Take().Text;
-                builder.AppendWhitespace(whitespace);
-                text.Append(whitespace);
-                continue;
+                // Whitespace between key pieces is part of the key ("a b c" : 1); whitespace after it is not.
+                builder.AppendWhitespace(Take().Text);
+                token = Take();
             }
-
-            break;
+            else
+            {
+                break;
+            }
         }
 
-        string keyText = text.ToString();
-        string[] path = builder.Finish(out string? error) ?? throw Error(first, $"invalid key '{keyText}': {error}");
-        return (path, keyText);
+        return builder.Finish(out string? error) ?? throw InvalidKey(first, end, error!);
     }
 
-    private Node ParseFieldValue(string[] keyPath, string context)
+    private HoconParseException InvalidKey(HoconToken first, int end, string reason) =>
+        Error(first, $"invalid key '{_lexer.Slice(first.Start, end)}': {reason}");
+
+    private Node ParseFieldValue(string[] keyPath)
     {
-        string[]? saved = _path;
-        _path = saved is null ? null : [.. saved, .. keyPath];
-        var value = ParseValue(context);
-        _path = saved;
+        _path.AddRange(keyPath);
+        var value = ParseValue();
+        _path.RemoveRange(_path.Count - keyPath.Length, keyPath.Length);
         return value;
     }
 
     /// <summary><c>a += v</c> means <c>a = ${?a} [v]</c>, with <c>a</c> the field's full path in the configuration.</summary>
     private ConcatenationNode Append(string[] keyPath, HoconToken key, Node element)
     {
-        if (_path is null || _basePath is null)
-        {
-            throw Error(key, "'+=' cannot be used in an object inside an array: the field has no path to append to");
-        }
-
-        string[] fullPath = [.. _basePath, .. _path, .. keyPath];
+        string[] fullPath = CurrentPath is { } path
+            ? [.. path, .. keyPath]
+            : throw Error(key, "'+=' cannot be used in an object inside an array: the field has no path to append to");
         var previous = new SubstitutionNode(key.Position, fullPath, optional: true, prefix: []);
         var array = new ArrayNode(element.Position, [element]);
         return new ConcatenationNode([previous, array], [string.Empty, string.Empty]);
@@ -238,7 +267,7 @@ internal sealed partial class HoconParser
     }
 
     private static void SetMerged(ObjectNode target, string key, Node value) =>
-        target.Set(key, target.TryGet(key, out var existing) ? NodeMerger.Merge(existing, value, inPlace: true) : value);
+        target.Set(key, target.TryGet(key, out var existing) ? NodeMerger.Merge(existing, value, MergeMode.Parse) : value);
 
     private void Enter(HoconToken open)
     {
@@ -284,10 +313,18 @@ internal sealed partial class HoconParser
         }
     }
 
-    private static string At(HoconToken token) => $"{token.Position.Line}:{token.Position.Column}";
+    private string KeyText(FieldLabel label) => _lexer.Slice(label.KeyStart, label.KeyEnd);
+
+    private string Label(FieldLabel label) =>
+        label.Include is { } include ? $"include \"{include}\"" : $"the value of '{KeyText(label)}'";
+
+    private static string At(HoconToken token) => $"{token.Line}:{token.Column}";
 
     private static string Found(HoconToken token, bool atRoot) =>
         atRoot && token.Kind == HoconTokenKind.CloseBrace ? "'}' with no matching '{'" : token.Describe();
 
     private static HoconParseException Error(HoconToken token, string message) => new(token.Position, message);
+
+    /// <summary>How to name a parsed field in a later error: its key's source span, or the include's file name.</summary>
+    private readonly record struct FieldLabel(int KeyStart, int KeyEnd, string? Include);
 }

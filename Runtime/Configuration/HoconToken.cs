@@ -1,22 +1,41 @@
 namespace IommuSim.Runtime.Configuration;
 
 /// <summary>
-/// One lexical token. <see cref="Text"/> is the source slice; <see cref="Value"/> is the decoded content of a
-/// quoted string; <see cref="Path"/> and <see cref="Optional"/> describe a substitution.
+/// One lexical token: a slice of the source plus what the parser needs. A struct holding line and column
+/// rather than a <see cref="ConfigPosition"/>: most tokens (whitespace, separators) never need a position
+/// object, and parsing allocates per token otherwise.
 /// </summary>
-internal sealed class HoconToken(HoconTokenKind kind, string text, ConfigPosition position)
+internal readonly struct HoconToken(HoconTokenKind kind, string source, int start, int length, string origin, int line, int column)
 {
+    private readonly string _source = source;
+    private readonly string _origin = origin;
+
     public HoconTokenKind Kind { get; } = kind;
 
-    public string Text { get; } = text;
+    public int Line { get; } = line;
 
-    public ConfigPosition Position { get; } = position;
+    public int Column { get; } = column;
 
-    public string Value { get; init; } = text;
+    /// <summary>Where the token starts and ends in the source (end exclusive).</summary>
+    public int Start => start;
 
+    public int End => start + length;
+
+    /// <summary>The decoded content of a quoted string.</summary>
+    public string Value { get; init; } = string.Empty;
+
+    /// <summary>The path of a substitution.</summary>
     public string[] Path { get; init; } = [];
 
     public bool Optional { get; init; }
+
+    public ConfigPosition Position => new(_origin, Line, Column);
+
+    /// <summary>The token as written in the source.</summary>
+    public ReadOnlySpan<char> Span => _source.AsSpan(start, length);
+
+    /// <summary>The token as written (allocates; use <see cref="Span"/> to compare).</summary>
+    public string Text => _source.Substring(start, length);
 
     /// <summary>Tokens that can be part of a value (and so of a value concatenation).</summary>
     public bool StartsValue => Kind is HoconTokenKind.QuotedString or HoconTokenKind.UnquotedText or HoconTokenKind.Number
@@ -26,6 +45,8 @@ internal sealed class HoconToken(HoconTokenKind kind, string text, ConfigPositio
     /// <summary>Tokens that can be part of a key's path expression.</summary>
     public bool IsKeyPiece => Kind is HoconTokenKind.QuotedString or HoconTokenKind.UnquotedText or HoconTokenKind.Number
         or HoconTokenKind.True or HoconTokenKind.False or HoconTokenKind.Null;
+
+    public void AppendTo(System.Text.StringBuilder builder) => builder.Append(_source, start, length);
 
     /// <summary>How the token is named in "found ..." parts of error messages.</summary>
     public string Describe() => Kind switch

@@ -15,8 +15,8 @@ internal sealed class MergeNode : Node
     public override NodeShape Shape => NodeShape.Unresolved;
 
     /// <summary>
-    /// <paramref name="top"/> layered over <paramref name="below"/>. Anything under the first element that is
-    /// certainly not an object can never be seen (by merging or by a self-reference), so it is dropped.
+    /// <paramref name="top"/> layered over <paramref name="below"/>. Anything under the first element that
+    /// certainly hides its fallbacks can never be seen (by merging or by a self-reference), so it is dropped.
     /// </summary>
     public static MergeNode Stack(Node top, Node below)
     {
@@ -46,6 +46,6 @@ internal sealed class MergeNode : Node
         }
 
         elements.Add(node);
-        return node.Shape != NodeShape.NonObject;
+        return !node.HidesFallbacks;
     }
 }

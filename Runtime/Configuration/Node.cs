@@ -11,6 +11,10 @@ internal abstract class Node(ConfigPosition? position)
 
     /// <summary>What merging can tell about the value without resolving substitutions.</summary>
     public abstract NodeShape Shape { get; }
+
+    /// <summary>True when nothing below this value in a merge can show through it.</summary>
+    public bool HidesFallbacks => Shape == NodeShape.NonObject || this is ObjectNode { IgnoresFallbacks: true }
+        || this is ResolvedNode { Value: ConfigObject { IgnoresFallbacks: true } };
 }
 
 internal enum NodeShape

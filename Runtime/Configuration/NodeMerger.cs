@@ -9,11 +9,7 @@ internal static class NodeMerger
 {
     /// <param name="existing">The earlier (lower-priority) definition.</param>
     /// <param name="newer">The later (higher-priority) definition.</param>
-    /// <param name="inPlace">
-    /// True only while parsing, when every object node reachable from <paramref name="existing"/> belongs to
-    /// the parse and may be updated instead of copied (copying would make long files quadratic).
-    /// </param>
-    public static Node Merge(Node existing, Node newer, bool inPlace)
+    public static Node Merge(Node existing, Node newer, MergeMode mode)
     {
         if (newer.Shape == NodeShape.NonObject)
         {
@@ -22,10 +18,15 @@ internal static class NodeMerger
 
         if (newer.Shape == NodeShape.Object)
         {
+            if (newer.HidesFallbacks)
+            {
+                return newer;
+            }
+
             return existing.Shape switch
             {
-                NodeShape.Object => MergeObjects(existing, newer, inPlace),
-                NodeShape.NonObject => newer,
+                NodeShape.Object => MergeObjects(existing, newer, mode),
+                NodeShape.NonObject => ReplacingNonObject(newer, mode),
                 _ => MergeNode.Stack(newer, existing),
             };
         }
@@ -33,33 +34,77 @@ internal static class NodeMerger
         return MergeNode.Stack(newer, existing);
     }
 
-    private static ObjectNode MergeObjects(Node existing, Node newer, bool inPlace)
+    /// <summary>An object replacing a non-object: still an object, but marked so that it never merges further down.</summary>
+    private static Node ReplacingNonObject(Node newer, MergeMode mode)
+    {
+        if (newer is ResolvedNode { Value: ConfigObject resolved })
+        {
+            return new ResolvedNode(resolved.IgnoringFallbacks());
+        }
+
+        var obj = mode == MergeMode.Parse ? (ObjectNode)newer : ObjectNode.CopyOf(newer);
+        obj.IgnoreFallbacks();
+        return obj;
+    }
+
+    private static ObjectNode MergeObjects(Node existing, Node newer, MergeMode mode)
     {
         StackGuard.EnsureStack();
-        var target = inPlace && existing is ObjectNode owned ? owned : ObjectNode.CopyOf(existing);
-        switch (newer)
+        ObjectNode target;
+        if (mode == MergeMode.Parse && existing is ObjectNode owned)
+        {
+            target = owned;
+            foreach (var (key, value) in Fields(newer))
+            {
+                target.Set(key, target.TryGet(key, out var old) ? Merge(old, value, mode) : value);
+            }
+        }
+        else
+        {
+            var below = ObjectNode.CopyOf(existing);
+            target = new ObjectNode(null);
+            foreach (var (key, value) in Fields(newer))
+            {
+                target.Set(key, below.TryGet(key, out var old) ? Merge(old, value, mode) : value);
+            }
+
+            foreach (string key in below.Keys)
+            {
+                if (!target.TryGet(key, out _))
+                {
+                    target.Set(key, below[key]);
+                }
+            }
+
+            if (below.IgnoresFallbacks)
+            {
+                target.IgnoreFallbacks();
+            }
+        }
+
+        // The merged object is reported where its highest-priority definition was written.
+        target.MoveTo(newer.Position ?? existing.Position);
+        return target;
+    }
+
+    private static IEnumerable<(string Key, Node Value)> Fields(Node objectLike)
+    {
+        switch (objectLike)
         {
             case ObjectNode fields:
                 foreach (string key in fields.Keys)
                 {
-                    SetMerged(target, key, fields[key], inPlace);
+                    yield return (key, fields[key]);
                 }
 
                 break;
             case ResolvedNode { Value: ConfigObject resolved }:
                 foreach (var (key, value) in resolved)
                 {
-                    SetMerged(target, key, new ResolvedNode(value), inPlace);
+                    yield return (key, new ResolvedNode(value));
                 }
 
                 break;
         }
-
-        // The merged object is reported where its highest-priority definition was written.
-        target.MoveTo(newer.Position ?? target.Position);
-        return target;
     }
-
-    private static void SetMerged(ObjectNode target, string key, Node value, bool inPlace) =>
-        target.Set(key, target.TryGet(key, out var old) ? Merge(old, value, inPlace) : value);
 }

@@ -31,7 +31,15 @@ internal sealed class ObjectNode(ConfigPosition? position) : Node(position)
         }
     }
 
+    /// <summary>
+    /// Set once this object has been laid over a non-object: HOCON merges pairwise, so the non-object it
+    /// replaced still hides anything further down, and this object must not merge with it (HOCON.md).
+    /// </summary>
+    public bool IgnoresFallbacks { get; private set; }
+
     public void MoveTo(ConfigPosition? position) => Position = position;
+
+    public void IgnoreFallbacks() => IgnoresFallbacks = true;
 
     /// <summary>A new object node with the same fields (the field values are shared).</summary>
     public static ObjectNode CopyOf(Node objectLike)
@@ -39,7 +47,7 @@ internal sealed class ObjectNode(ConfigPosition? position) : Node(position)
         switch (objectLike)
         {
             case ObjectNode source:
-                var copy = new ObjectNode(source.Position);
+                var copy = new ObjectNode(source.Position) { IgnoresFallbacks = source.IgnoresFallbacks };
                 foreach (string key in source._keys)
                 {
                     copy.Set(key, source._fields[key]);
@@ -47,7 +55,7 @@ internal sealed class ObjectNode(ConfigPosition? position) : Node(position)
 
                 return copy;
             case ResolvedNode { Value: ConfigObject resolved }:
-                var wrapper = new ObjectNode(resolved.Position);
+                var wrapper = new ObjectNode(resolved.Position) { IgnoresFallbacks = resolved.IgnoresFallbacks };
                 foreach (var (key, value) in resolved)
                 {
                     wrapper.Set(key, new ResolvedNode(value));

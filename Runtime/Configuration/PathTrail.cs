@@ -6,17 +6,6 @@ namespace IommuSim.Runtime.Configuration;
 /// </summary>
 internal sealed class PathTrail(PathTrail? parent, string segment, int index = -1)
 {
-    public static PathTrail? FromPath(string[] path)
-    {
-        PathTrail? trail = null;
-        foreach (string element in path)
-        {
-            trail = new PathTrail(trail, element);
-        }
-
-        return trail;
-    }
-
     public override string ToString()
     {
         var parts = new List<string>();

@@ -1,16 +1,18 @@
 namespace IommuSim.Runtime.Configuration;
 
 /// <summary>
-/// Path lookup for substitutions. A lookup keeps a "view": every definition found at the current path, from
-/// highest priority down, cut after the first one that hides the rest (a non-object). Only the nodes on the
-/// way that depend on substitutions get resolved; plain objects are walked field by field.
+/// Path lookup. A lookup keeps a "view": every definition found at the current path, highest priority
+/// first, cut after the first one that hides the rest (a non-object). Views only hold object and array
+/// nodes and resolved values: substitutions and concatenations met on the way are replaced by what they
+/// stand for, so nothing is resolved that the path does not need.
 /// </summary>
 internal sealed partial class Resolver
 {
-    private List<Item>? Lookup(string[] path, out PathTrail? trail)
+    /// <summary>The definitions at <paramref name="path"/>, or null when there are none.</summary>
+    private List<Item>? Lookup(string[] path)
     {
-        var view = new List<Item> { Item.Of(_root) };
-        trail = null;
+        var view = new List<Item> { Item.Of(_root, null) };
+        PathTrail? trail = null;
         foreach (string key in path)
         {
             trail = new PathTrail(trail, key);
@@ -26,13 +28,9 @@ internal sealed partial class Resolver
                 }
                 else if (item.Value is ConfigObject resolved)
                 {
-                    if (resolved.TryGetValue(key, out var childValue))
+                    if (resolved.TryGetValue(key, out var childValue) && Add(childValue, next))
                     {
-                        next.Add(Item.Of(childValue));
-                        if (childValue is not ConfigObject)
-                        {
-                            break;
-                        }
+                        break;
                     }
                 }
                 else
@@ -53,36 +51,44 @@ internal sealed partial class Resolver
         return view;
     }
 
-    /// <summary>Appends what <paramref name="node"/> stands for to <paramref name="output"/>; true when that hides everything below.</summary>
+    /// <summary>The merged value of a view (top over bottom); null for an empty view.</summary>
+    private ConfigValue? ResolveItems(List<Item> items)
+    {
+        ConfigValue? result = null;
+        for (int i = items.Count - 1; i >= 0; i--)
+        {
+            var value = items[i].Value ?? ResolveIn(items[i].Node!, Origin.Field, items[i].Path);
+            if (value is not null)
+            {
+                result = result is null ? value : MergeValues(value, result);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Appends the definitions <paramref name="node"/> stands for; true when they hide everything below.</summary>
     private bool Expand(Node node, Origin origin, PathTrail? trail, List<Item> output)
     {
         if (_restrictions.TryGetValue(node, out var restriction))
         {
-            return ExpandRestricted(restriction, trail, output);
+            return ExpandRestricted(node, restriction, origin, trail, output);
         }
 
         switch (node)
         {
             case ResolvedNode resolved:
-                output.Add(Item.Of(resolved.Value));
-                return resolved.Value is not ConfigObject;
-            case ObjectNode:
-                output.Add(Item.Of(node));
-                return false;
+                return Add(resolved.Value, output);
+            case ObjectNode obj:
+                output.Add(Item.Of(obj, trail));
+                return obj.IgnoresFallbacks;
             case ArrayNode:
-                output.Add(Item.Of(node));
+                output.Add(Item.Of(node, trail));
                 return true;
             case MergeNode stack:
                 return ExpandStack(stack, 0, trail, output);
             default:
-                var value = ResolveIn(node, origin, trail);
-                if (value is null)
-                {
-                    return false;
-                }
-
-                output.Add(Item.Of(value));
-                return value is not ConfigObject;
+                return LookThrough(node, origin, trail, output);
         }
     }
 
@@ -100,50 +106,154 @@ internal sealed partial class Resolver
     }
 
     /// <summary>
-    /// A field being resolved is visible only through what lies below it. From inside its own resolution
-    /// that is a self-reference (possibly to nothing: undefined); from another field's resolution with
-    /// nothing below, no order of evaluation can produce a value, so it is a cycle.
+    /// A field being resolved. From its own resolution this is a self-reference, which sees only what lies
+    /// below the field (possibly nothing: undefined). From another field's resolution, look forward through
+    /// its definition; if that is a cycle, look back at what lies below it instead (HOCON.md).
     /// </summary>
-    private bool ExpandRestricted(Restriction restriction, PathTrail? trail, List<Item> output)
+    private bool ExpandRestricted(Node node, Restriction restriction, Origin origin, PathTrail? trail, List<Item> output)
     {
         _frames[^1].Depend(restriction.Owner);
-        bool anythingBelow = restriction.Stack is not null && restriction.From < restriction.Stack.Elements.Length;
-        if (!anythingBelow && restriction.Owner != NearestRestrictionOwner())
+        var below = restriction.Stack;
+        bool anythingBelow = below is not null && restriction.From < below.Elements.Length;
+        if (restriction.Owner == NearestRestrictionOwner())
         {
-            throw Cycle(restriction.Owner, trail);
+            return anythingBelow && ExpandStack(below!, restriction.From, trail, output);
         }
 
-        return restriction.Stack is not null && ExpandStack(restriction.Stack, restriction.From, trail, output);
+        var forward = new List<Item>();
+        try
+        {
+            bool hides = node is MergeNode stack ? ExpandStack(stack, 0, trail, forward) : LookThrough(node, origin, trail, forward);
+            output.AddRange(forward);
+            return hides;
+        }
+        catch (SubstitutionCycleException cycle) when (anythingBelow)
+        {
+            _frames[^1].Depend(cycle.Frame);
+            return ExpandStack(below!, restriction.From, trail, output);
+        }
     }
 
-    private int NearestRestrictionOwner()
+    /// <summary>
+    /// The definitions a substitution or concatenation stands for, without resolving more than needed: a
+    /// substitution stands for its target's definitions, an object concatenation for its pieces (later
+    /// pieces first). A string or array concatenation is resolved, since it has no fields to look into.
+    /// </summary>
+    private bool LookThrough(Node node, Origin origin, PathTrail? trail, List<Item> output)
     {
-        for (int i = _frames.Count - 1; i >= 0; i--)
+        if (_memo.TryGetValue(node, out var memoized))
         {
-            if (_frames[i].OwnsRestriction)
+            return Add(memoized, output);
+        }
+
+        if (_lookingThrough.TryGetValue(node, out int active))
+        {
+            throw Cycle(active, trail);
+        }
+
+        int index = Enter(node, origin, trail);
+        _lookingThrough.Add(node, index);
+        var saved = _activeSubstitution;
+        try
+        {
+            if (node is SubstitutionNode substitution)
             {
-                return i;
+                _activeSubstitution = substitution;
+                return AddAll(SubstitutionView(substitution), output);
+            }
+
+            return LookThroughConcatenation((ConcatenationNode)node, origin, trail, output);
+        }
+        finally
+        {
+            _activeSubstitution = saved;
+            _lookingThrough.Remove(node);
+            Exit(index);
+        }
+    }
+
+    private bool LookThroughConcatenation(ConcatenationNode concatenation, Origin origin, PathTrail? trail, List<Item> output)
+    {
+        var pieces = new List<Item>[concatenation.Pieces.Length];
+        bool objects = true;
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            pieces[i] = [];
+            Expand(concatenation.Pieces[i], Origin.Piece, trail, pieces[i]);
+            objects &= pieces[i].Count == 0 || pieces[i][0].IsObject;
+        }
+
+        if (!objects)
+        {
+            return Add(ResolveIn(concatenation, origin, trail), output);
+        }
+
+        for (int i = pieces.Length - 1; i >= 0; i--)
+        {
+            foreach (var item in pieces[i])
+            {
+                output.Add(item);
+                if (item.HidesBelow)
+                {
+                    return true;
+                }
             }
         }
 
-        return -1;
+        return false;
     }
 
-    /// <summary>A definition found by a lookup: an object or array node still to resolve, or a resolved value.</summary>
+    private static bool Add(ConfigValue? value, List<Item> output)
+    {
+        if (value is null)
+        {
+            return false;
+        }
+
+        output.Add(Item.Of(value));
+        return HidesBelow(value);
+    }
+
+    private static bool AddAll(List<Item> items, List<Item> output)
+    {
+        output.AddRange(items);
+        return items.Count > 0 && items[^1].HidesBelow;
+    }
+
+    /// <summary>A non-object, or an object that replaced one, hides every definition below it.</summary>
+    private static bool HidesBelow(ConfigValue value) => value is not ConfigObject { IgnoresFallbacks: false };
+
+    /// <summary>
+    /// A definition found by a lookup: an object or array node still to resolve (with the path it was found
+    /// at, for cycle messages), or a resolved value.
+    /// </summary>
     private readonly struct Item
     {
-        private Item(Node? node, ConfigValue? value)
+        private Item(Node? node, PathTrail? path, ConfigValue? value)
         {
             Node = node;
+            Path = path;
             Value = value;
         }
 
         public Node? Node { get; }
 
+        public PathTrail? Path { get; }
+
         public ConfigValue? Value { get; }
 
-        public static Item Of(Node node) => node is ResolvedNode resolved ? new Item(null, resolved.Value) : new Item(node, null);
+        public bool IsObject => Node is ObjectNode || Value is ConfigObject;
 
-        public static Item Of(ConfigValue value) => new(null, value);
+        public bool HidesBelow => Node switch
+        {
+            ObjectNode obj => obj.IgnoresFallbacks,
+            null => HidesBelow(Value!),
+            _ => true,
+        };
+
+        public static Item Of(Node node, PathTrail? path) =>
+            node is ResolvedNode resolved ? new Item(null, null, resolved.Value) : new Item(node, path, null);
+
+        public static Item Of(ConfigValue value) => new(null, null, value);
     }
 }

@@ -22,7 +22,7 @@ internal sealed partial class Resolver
             }
         }
 
-        return new ConfigObject([.. keys], fields, obj.Position);
+        return new ConfigObject([.. keys], fields, obj.Position, obj.IgnoresFallbacks);
     }
 
     private ConfigArray ResolveArray(ArrayNode array, PathTrail? trail)
@@ -148,7 +148,7 @@ internal sealed partial class Resolver
             }
 
             values.Add(value);
-            if (value is not ConfigObject)
+            if (HidesBelow(value))
             {
                 break;
             }
@@ -171,9 +171,14 @@ internal sealed partial class Resolver
     /// <summary>HOCON merge of resolved values: objects merge field by field, otherwise <paramref name="top"/> wins.</summary>
     internal static ConfigValue MergeValues(ConfigValue top, ConfigValue bottom)
     {
-        if (top is not ConfigObject over || bottom is not ConfigObject under)
+        if (top is not ConfigObject over || over.IgnoresFallbacks)
         {
             return top;
+        }
+
+        if (bottom is not ConfigObject under)
+        {
+            return over.IgnoringFallbacks();
         }
 
         StackGuard.EnsureStack();
@@ -198,6 +203,6 @@ internal sealed partial class Resolver
             }
         }
 
-        return new ConfigObject([.. keys], fields, over.Position ?? under.Position);
+        return new ConfigObject([.. keys], fields, over.Position ?? under.Position, under.IgnoresFallbacks);
     }
 }

@@ -5,14 +5,17 @@ namespace IommuSim.Runtime.Configuration;
 /// <summary>
 /// Resolves the substitutions of a parsed tree into <see cref="ConfigValue"/>s, following HOCON.md:
 /// <list type="bullet">
-/// <item>Substitutions look forward: <c>${a.b}</c> sees the final value of <c>a.b</c>. Lookups walk object
-/// nodes without resolving them, so an object may refer to its own fields.</item>
+/// <item>Substitutions look forward and lazily: <c>${a.b}</c> sees the final value of <c>a.b</c>, and finding
+/// it resolves nothing but <c>a.b</c> itself. Lookups walk objects field by field and follow substitutions
+/// and object concatenations to their definitions ("look through" them), so <c>b = ${a} { y = ${b.x} }</c>
+/// and objects referring to their own fields work.</item>
 /// <item>While a field whose value is a substitution or concatenation is resolved, that field is
-/// "restricted": lookups reaching it see only what lies below it in its merge stack. That is how
-/// <c>path = ${path}":/bin"</c> sees the earlier <c>path</c>, and how <c>a = ${a}</c> alone becomes
-/// undefined instead of looping.</item>
-/// <item>Reaching a restricted field from another field (<c>a = ${b}, b = ${a}</c>) with nothing below it,
-/// or reaching an object that is being resolved (<c>a = { b = ${a} }</c>), is a cycle.</item>
+/// "restricted": when it refers to itself it sees only what lies below it in its merge stack. That is
+/// how <c>path = ${path}":/bin"</c> extends the earlier <c>path</c>, and how <c>a = ${a}</c> alone is
+/// undefined instead of looping. When another field's resolution reaches a restricted field, it looks
+/// forward through its definition, and only looks back when forward is a cycle.</item>
+/// <item>A lookup that needs the whole value of something being resolved (<c>a = { b = ${a} }</c>), or
+/// that comes back to a definition it is already following (<c>a = ${b}, b = ${a}</c>), is a cycle.</item>
 /// <item>Every node is resolved once and memoized, unless its value depended on a restriction owned by an
 /// enclosing resolution (then it is only valid in that context).</item>
 /// </list>
@@ -24,6 +27,7 @@ internal sealed partial class Resolver
     private readonly Node _root;
     private readonly Dictionary<Node, ConfigValue?> _memo = [];
     private readonly Dictionary<Node, int> _inProgress = [];
+    private readonly Dictionary<Node, int> _lookingThrough = [];
     private readonly Dictionary<Node, Restriction> _restrictions = [];
     private readonly List<Frame> _frames = [];
     private SubstitutionNode? _activeSubstitution;
@@ -48,6 +52,7 @@ internal sealed partial class Resolver
         }
     }
 
+    /// <summary>The value of <paramref name="node"/>; null when it is an undefined optional substitution.</summary>
     private ConfigValue? ResolveIn(Node node, Origin origin, PathTrail? trail)
     {
         if (node is ResolvedNode resolved)
@@ -65,30 +70,10 @@ internal sealed partial class Resolver
             throw Cycle(active, trail);
         }
 
-        if (_frames.Count >= MaxFrames)
-        {
-            throw new ConfigException(_activeSubstitution?.Position ?? node.Position, $"substitutions nest deeper than {MaxFrames} levels");
-        }
-
-        StackGuard.EnsureStack();
-        bool selfReferential = node is SubstitutionNode or ConcatenationNode
-            && origin.Kind is OriginKind.Field or OriginKind.StackElement;
-        int index = _frames.Count;
-        var frame = new Frame(trail, selfReferential);
-        _frames.Add(frame);
+        int index = Enter(node, origin, trail);
         _inProgress.Add(node, index);
-
-        Node? restricted = null;
-        Restriction previous = default;
-        bool hadPrevious = false;
-        if (selfReferential)
-        {
-            restricted = origin.Stack ?? node;
-            hadPrevious = _restrictions.TryGetValue(restricted, out previous);
-            _restrictions[restricted] = new Restriction(origin.Stack, origin.Index + 1, index);
-        }
-
         ConfigValue? value;
+        Frame frame;
         try
         {
             value = node switch
@@ -103,20 +88,8 @@ internal sealed partial class Resolver
         }
         finally
         {
-            if (restricted is not null)
-            {
-                if (hadPrevious)
-                {
-                    _restrictions[restricted] = previous;
-                }
-                else
-                {
-                    _restrictions.Remove(restricted);
-                }
-            }
-
             _inProgress.Remove(node);
-            _frames.RemoveAt(index);
+            frame = Exit(index);
         }
 
         if (frame.MinDependency >= index)
@@ -124,101 +97,105 @@ internal sealed partial class Resolver
             _memo[node] = value;
         }
 
+        return value;
+    }
+
+    /// <summary>
+    /// Pushes a frame for working on <paramref name="node"/>. A substitution or concatenation that is a field
+    /// value or a merge-stack element restricts its field for the duration (see the class summary).
+    /// </summary>
+    private int Enter(Node node, Origin origin, PathTrail? trail)
+    {
+        if (_frames.Count >= MaxFrames)
+        {
+            throw new ConfigException(_activeSubstitution?.Position ?? node.Position, $"substitutions nest deeper than {MaxFrames} levels");
+        }
+
+        StackGuard.EnsureStack();
+        int index = _frames.Count;
+        bool restricts = node is SubstitutionNode or ConcatenationNode && origin.Kind is OriginKind.Field or OriginKind.StackElement;
+        Node? restricted = null;
+        Restriction? replaced = null;
+        if (restricts)
+        {
+            restricted = origin.Stack ?? node;
+            replaced = _restrictions.TryGetValue(restricted, out var previous) ? previous : null;
+            _restrictions[restricted] = new Restriction(origin.Stack, origin.Index + 1, index);
+        }
+
+        _frames.Add(new Frame(trail, restricted, replaced));
+        return index;
+    }
+
+    private Frame Exit(int index)
+    {
+        var frame = _frames[index];
+        if (frame.Restricted is { } restricted)
+        {
+            if (frame.Replaced is { } previous)
+            {
+                _restrictions[restricted] = previous;
+            }
+            else
+            {
+                _restrictions.Remove(restricted);
+            }
+        }
+
+        _frames.RemoveAt(index);
         if (index > 0)
         {
             _frames[index - 1].Depend(frame.MinDependency);
         }
 
-        return value;
+        return frame;
     }
 
-    private ConfigValue? ResolveSubstitution(SubstitutionNode substitution)
+    private int NearestRestrictionOwner()
     {
-        var saved = _activeSubstitution;
-        _activeSubstitution = substitution;
-        try
+        for (int i = _frames.Count - 1; i >= 0; i--)
         {
-            ConfigValue? value;
-            try
+            if (_frames[i].Restricted is not null)
             {
-                value = LookupValue(substitution);
+                return i;
             }
-            catch (SubstitutionCycleException cycle) when (substitution.Optional)
-            {
-                // HOCON.md: an optional substitution treats a cycle like a missing value.
-                _frames[^1].Depend(cycle.Frame);
-                value = null;
-            }
-
-            // Only a path absent from the configuration falls back to the environment; an explicit null blocks it.
-            if (value is null && Environment.GetEnvironmentVariable(string.Join('.', substitution.Path)) is { } variable)
-            {
-                value = new ConfigString(variable, isQuoted: true, substitution.Position);
-            }
-
-            if (value is null && !substitution.Optional)
-            {
-                throw new ConfigException(substitution.Position, $"could not resolve substitution {substitution.Text}");
-            }
-
-            return value;
         }
-        finally
-        {
-            _activeSubstitution = saved;
-        }
+
+        return -1;
     }
 
-    private ConfigValue? LookupValue(SubstitutionNode substitution)
-    {
-        // HOCON.md: in an included file, look relative to the include point first, then from the root.
-        if (substitution.Prefix.Length > 0 && ResolveView([.. substitution.Prefix, .. substitution.Path]) is { } relative)
-        {
-            return relative;
-        }
-
-        return ResolveView(substitution.Path);
-    }
-
-    /// <summary>The final value at <paramref name="path"/>: everything the lookup found, merged top over bottom.</summary>
-    private ConfigValue? ResolveView(string[] path)
-    {
-        var view = Lookup(path, out var trail);
-        if (view is null)
-        {
-            return null;
-        }
-
-        ConfigValue? result = null;
-        for (int i = view.Count - 1; i >= 0; i--)
-        {
-            var value = view[i].Value ?? ResolveIn(view[i].Node!, Origin.Field, trail);
-            if (value is not null)
-            {
-                result = result is null ? value : MergeValues(value, result);
-            }
-        }
-
-        return result;
-    }
-
+    /// <summary>
+    /// A cycle detected at frame <paramref name="from"/>. The message names the loop from the earliest field
+    /// on the resolution path that comes round again, which is the field whose resolution started it.
+    /// </summary>
     private SubstitutionCycleException Cycle(int from, PathTrail? closing)
     {
-        var chain = new List<string>();
-        for (int i = from; i < _frames.Count; i++)
+        var links = new List<string>();
+        foreach (var frame in _frames)
         {
-            AddLink(chain, _frames[i].Path);
+            AddLink(links, frame.Path);
         }
 
-        AddLink(chain, closing);
-        return new SubstitutionCycleException(from, _activeSubstitution?.Position, $"substitution cycle: {string.Join(" -> ", chain)}");
+        AddLink(links, closing);
+        var loop = links.Skip(Math.Min(from, links.Count)).ToList();
+        for (int i = 0; i < links.Count; i++)
+        {
+            int again = links.IndexOf(links[i], i + 1);
+            if (again > i)
+            {
+                loop = links.GetRange(i, again - i + 1);
+                break;
+            }
+        }
 
-        static void AddLink(List<string> chain, PathTrail? path)
+        return new SubstitutionCycleException(from, _activeSubstitution?.Position, $"substitution cycle: {string.Join(" -> ", loop)}");
+
+        static void AddLink(List<string> links, PathTrail? path)
         {
             string? link = path?.ToString();
-            if (!string.IsNullOrEmpty(link) && (chain.Count == 0 || chain[^1] != link))
+            if (!string.IsNullOrEmpty(link) && (links.Count == 0 || links[^1] != link))
             {
-                chain.Add(link);
+                links.Add(link);
             }
         }
     }
@@ -232,7 +209,7 @@ internal sealed partial class Resolver
         StackElement,
     }
 
-    /// <summary>How a node sits in its parent; decides whether resolving it restricts a field.</summary>
+    /// <summary>How a node sits in its parent; decides whether working on it restricts a field.</summary>
     private readonly record struct Origin(OriginKind Kind, MergeNode? Stack = null, int Index = 0)
     {
         public static Origin Root => new(OriginKind.Root);
@@ -246,14 +223,20 @@ internal sealed partial class Resolver
         public static Origin InStack(MergeNode stack, int index) => new(OriginKind.StackElement, stack, index);
     }
 
-    /// <summary>While active, lookups reaching the restricted node see only <c>Stack.Elements[From..]</c> (nothing when Stack is null).</summary>
+    /// <summary>
+    /// While active, a self-reference reaching the restricted node sees only <c>Stack.Elements[From..]</c>
+    /// (nothing when Stack is null). <see cref="Owner"/> is the frame that installed it.
+    /// </summary>
     private readonly record struct Restriction(MergeNode? Stack, int From, int Owner);
 
-    private sealed class Frame(PathTrail? path, bool ownsRestriction)
+    private sealed class Frame(PathTrail? path, Node? restricted, Restriction? replaced)
     {
         public PathTrail? Path { get; } = path;
 
-        public bool OwnsRestriction { get; } = ownsRestriction;
+        /// <summary>The node this frame restricts, if any; <see cref="Replaced"/> is the restriction it displaced.</summary>
+        public Node? Restricted { get; } = restricted;
+
+        public Restriction? Replaced { get; } = replaced;
 
         /// <summary>The outermost frame whose restriction this frame's value depended on.</summary>
         public int MinDependency { get; private set; } = int.MaxValue;

@@ -10,10 +10,10 @@ public sealed class UnboundedMailbox : ThreadedMailbox
 {
     // Created on the first user message, so an actor that never received one (most of a large
     // spawn) does not pay for a queue segment.
-    private ConcurrentQueue<Envelope>? _queue;
+    private MpscQueue<Envelope>? _queue;
 
     public override int NumberOfMessages => _queue?.Count ?? 0;
-    public override bool HasMessages => _queue is { IsEmpty: false };
+    public override bool HasMessages => _queue is { HasItems: true };
 
     internal override void Enqueue(IActorRef receiver, Envelope envelope)
     {
@@ -21,9 +21,9 @@ public sealed class UnboundedMailbox : ThreadedMailbox
         q.Enqueue(envelope);
     }
 
-    private ConcurrentQueue<Envelope> EnsureQueue()
+    private MpscQueue<Envelope> EnsureQueue()
     {
-        var fresh = new ConcurrentQueue<Envelope>();
+        var fresh = new MpscQueue<Envelope>();
         return Interlocked.CompareExchange(ref _queue, fresh, null) ?? fresh;
     }
 
