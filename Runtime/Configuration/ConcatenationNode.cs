@@ -5,11 +5,14 @@ namespace IommuSim.Runtime.Configuration;
 /// once the substitutions are resolved. Concatenations without substitutions are folded by the parser.
 /// </summary>
 /// <param name="separators">The whitespace written before each piece (the first entry is always empty).</param>
-internal sealed class ConcatenationNode(Node[] pieces, string[] separators) : Node(pieces[0].Position)
+/// <param name="isAppend">True for the <c>${?a} [v]</c> that <c>a += v</c> stands for; later appends extend its array.</param>
+internal sealed class ConcatenationNode(Node[] pieces, string[] separators, bool isAppend = false) : Node(pieces[0].Position)
 {
     public Node[] Pieces { get; } = pieces;
 
     public string[] Separators { get; } = separators;
+
+    public bool IsAppend { get; } = isAppend;
 
     public override NodeShape Shape => NodeShape.Unresolved;
 }

@@ -4,29 +4,30 @@ namespace IommuSim.Runtime.Configuration;
 /// Typed getters with HOCON's automatic conversions: numbers and booleans read as strings, numeric strings
 /// as numbers, "yes"/"no"/"on"/"off" as booleans. Null and objects/arrays never convert. A getter with a
 /// default returns it when the path is missing or null; a value of the wrong type is always an error.
+/// Messages name the path passed in (prefixed with the sub-config's own path, see <see cref="FullPath"/>).
 /// </summary>
 public sealed partial class Config
 {
-    public string GetString(string path) => ToString(path, Require(path, "a string"));
+    public string GetString(string path) => ToString(FullPath(path), Require(path, "a string"));
 
-    public string GetString(string path, string @default) => Optional(path) is { } value ? ToString(path, value) : @default;
+    public string GetString(string path, string @default) => Optional(path) is { } value ? ToString(FullPath(path), value) : @default;
 
-    public int GetInt(string path) => ToInt(path, Require(path, "a number"));
+    public int GetInt(string path) => ToInt(FullPath(path), Require(path, "a number"));
 
-    public int GetInt(string path, int @default) => Optional(path) is { } value ? ToInt(path, value) : @default;
+    public int GetInt(string path, int @default) => Optional(path) is { } value ? ToInt(FullPath(path), value) : @default;
 
-    public long GetLong(string path) => ToLong(path, Require(path, "a number"));
+    public long GetLong(string path) => ToLong(FullPath(path), Require(path, "a number"));
 
-    public long GetLong(string path, long @default) => Optional(path) is { } value ? ToLong(path, value) : @default;
+    public long GetLong(string path, long @default) => Optional(path) is { } value ? ToLong(FullPath(path), value) : @default;
 
-    public double GetDouble(string path) => ToDouble(path, Require(path, "a number"));
+    public double GetDouble(string path) => ToDouble(FullPath(path), Require(path, "a number"));
 
-    public double GetDouble(string path, double @default) => Optional(path) is { } value ? ToDouble(path, value) : @default;
+    public double GetDouble(string path, double @default) => Optional(path) is { } value ? ToDouble(FullPath(path), value) : @default;
 
     /// <summary>true/false, or the strings yes/no/on/off.</summary>
-    public bool GetBoolean(string path) => ToBoolean(path, Require(path, "a boolean"));
+    public bool GetBoolean(string path) => ToBoolean(FullPath(path), Require(path, "a boolean"));
 
-    public bool GetBoolean(string path, bool @default) => Optional(path) is { } value ? ToBoolean(path, value) : @default;
+    public bool GetBoolean(string path, bool @default) => Optional(path) is { } value ? ToBoolean(FullPath(path), value) : @default;
 
     private static string ToString(string path, ConfigValue value) => value switch
     {

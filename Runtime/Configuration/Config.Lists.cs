@@ -11,15 +11,16 @@ public sealed partial class Config
 
     /// <summary>An array of objects, each as a config of its own.</summary>
     public IReadOnlyList<Config> GetConfigList(string path) =>
-        ToList(path, (element, value) => value is ConfigObject obj ? new Config(obj) : throw WrongType(element, value, "an object"));
+        ToList(path, (element, value) => value is ConfigObject obj ? new Config(obj, element) : throw WrongType(element, value, "an object"));
 
     private T[] ToList<T>(string path, Func<string, ConfigValue, T> convert)
     {
-        var items = AsArray(path, Require(path, "an array"));
+        string fullPath = FullPath(path);
+        var items = AsArray(fullPath, Require(path, "an array"));
         var result = new T[items.Count];
         for (int i = 0; i < result.Length; i++)
         {
-            result[i] = convert($"{path}[{i}]", items[i]);
+            result[i] = convert($"{fullPath}[{i}]", items[i]);
         }
 
         return result;

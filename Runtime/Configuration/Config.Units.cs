@@ -7,14 +7,14 @@ public sealed partial class Config
     /// "10ms", "5 s", "1m", "2h", "1d", "100us", "100ns"; a bare number is milliseconds; "infinite" is
     /// <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
-    public TimeSpan GetTimeSpan(string path) => ToTimeSpan(path, Require(path, "a duration"));
+    public TimeSpan GetTimeSpan(string path) => ToTimeSpan(FullPath(path), Require(path, "a duration"));
 
-    public TimeSpan GetTimeSpan(string path, TimeSpan @default) => Optional(path) is { } value ? ToTimeSpan(path, value) : @default;
+    public TimeSpan GetTimeSpan(string path, TimeSpan @default) => Optional(path) is { } value ? ToTimeSpan(FullPath(path), value) : @default;
 
     /// <summary>"512", "4KiB", "1G" (powers of 1024), "10kB" (powers of 1000), "1 TiB"; a bare number is bytes.</summary>
-    public long GetByteSize(string path) => ToByteSize(path, Require(path, "a size in bytes"));
+    public long GetByteSize(string path) => ToByteSize(FullPath(path), Require(path, "a size in bytes"));
 
-    public long GetByteSize(string path, long @default) => Optional(path) is { } value ? ToByteSize(path, value) : @default;
+    public long GetByteSize(string path, long @default) => Optional(path) is { } value ? ToByteSize(FullPath(path), value) : @default;
 
     private static TimeSpan ToTimeSpan(string path, ConfigValue value)
     {

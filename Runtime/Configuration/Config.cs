@@ -11,6 +11,10 @@ public sealed partial class Config
     private readonly Node _raw;
     private readonly Lazy<ConfigObject> _root;
 
+    // For a config taken from inside another (GetConfig, GetConfigList): its path there, so that messages
+    // name keys in full ('akka.actor.ask-timeout', not 'ask-timeout').
+    private readonly string? _pathInParent;
+
     internal Config(Node raw)
     {
         _raw = raw;
@@ -20,13 +24,14 @@ public sealed partial class Config
         _root = new Lazy<ConfigObject>(() => Resolver.Resolve(raw), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    private Config(ConfigObject resolved)
+    private Config(ConfigObject resolved, string? pathInParent)
     {
         _raw = new ResolvedNode(resolved);
         _root = new Lazy<ConfigObject>(resolved);
+        _pathInParent = pathInParent;
     }
 
-    public static Config Empty { get; } = new(ConfigObject.Empty);
+    public static Config Empty { get; } = new(ConfigObject.Empty, null);
 
     /// <summary>The resolved root object.</summary>
     public ConfigObject Root => _root.Value;
@@ -54,8 +59,8 @@ public sealed partial class Config
         return value switch
         {
             null or ConfigNull => Empty,
-            ConfigObject obj => new Config(obj),
-            _ => throw WrongType(path, value, "an object"),
+            ConfigObject obj => new Config(obj, FullPath(path)),
+            _ => throw WrongType(FullPath(path), value, "an object"),
         };
     }
 
@@ -102,9 +107,9 @@ public sealed partial class Config
                     return null;
                 }
 
-                string prefix = ConfigPath.Render(elements.Take(i));
+                string prefix = FullPath(ConfigPath.Render(elements.Take(i)));
                 throw new ConfigException(current.Position,
-                    $"'{prefix}' has type {current.Describe()}, expected an object (looking up '{path}')");
+                    $"'{prefix}' has type {current.Describe()}, expected an object (looking up '{FullPath(path)}')");
             }
 
             if (!obj.TryGetValue(elements[i], out var next))
@@ -121,9 +126,12 @@ public sealed partial class Config
     /// <summary>The value at a path that must exist: missing or null is an error.</summary>
     private ConfigValue Require(string path, string expected)
     {
-        var value = Find(path, strict: true) ?? throw Missing(path);
-        return value is ConfigNull ? throw WrongType(path, value, expected) : value;
+        var value = Find(path, strict: true) ?? throw Missing(FullPath(path));
+        return value is ConfigNull ? throw WrongType(FullPath(path), value, expected) : value;
     }
+
+    /// <summary>How messages name <paramref name="path"/>: including where this config sits in its parent.</summary>
+    private string FullPath(string path) => _pathInParent is null ? path : $"{_pathInParent}.{path}";
 
     /// <summary>The value at a path, or null when missing or null (the caller then uses its default).</summary>
     private ConfigValue? Optional(string path) => Find(path, strict: true) is { } value and not ConfigNull ? value : null;

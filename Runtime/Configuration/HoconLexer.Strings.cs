@@ -80,7 +80,8 @@ internal sealed partial class HoconLexer
 
     private void ReadEscape(int line, int column)
     {
-        var position = Here();
+        int escapeLine = _line;
+        int escapeColumn = _column;
         Advance(1);
         if (AtEnd)
         {
@@ -110,7 +111,7 @@ internal sealed partial class HoconLexer
         if (c != 'u')
         {
             string found = c > ' ' && !IsWhitespace(c) ? $"'\\{c}'" : $"'\\' followed by {DescribeChar(_index)}";
-            throw new HoconParseException(position, $"invalid escape {found} in quoted string; expected one of {EscapeList}");
+            throw new HoconParseException(At(escapeLine, escapeColumn), $"invalid escape {found} in quoted string; expected one of {EscapeList}");
         }
 
         int code = 0;
@@ -119,7 +120,7 @@ internal sealed partial class HoconLexer
             int digit = HexValue(CharAt(_index + i));
             if (digit < 0)
             {
-                throw new HoconParseException(position,
+                throw new HoconParseException(At(escapeLine, escapeColumn),
                     $"invalid escape '\\u': expected 4 hex digits, found {DescribeChar(_index + i)}");
             }
 

@@ -163,6 +163,11 @@ internal sealed partial class HoconParser
                 value = ParseFieldValue(path);
                 if (separator.Kind == HoconTokenKind.PlusEquals)
                 {
+                    if (TryAppendInPlace(target, path, first, value))
+                    {
+                        return label;
+                    }
+
                     value = Append(path, first, value);
                 }
 
@@ -247,11 +252,42 @@ internal sealed partial class HoconParser
     {
         string[] fullPath = CurrentPath is { } path
             ? [.. path, .. keyPath]
-            : throw Error(key, "'+=' cannot be used in an object inside an array: the field has no path to append to");
+            : throw AppendInArray(key);
         var previous = new SubstitutionNode(key.Position, fullPath, optional: true, prefix: []);
         var array = new ArrayNode(element.Position, [element]);
-        return new ConcatenationNode([previous, array], [string.Empty, string.Empty]);
+        return new ConcatenationNode([previous, array], [string.Empty, string.Empty], isAppend: true);
     }
+
+    /// <summary>
+    /// When the object being parsed already holds an array (or an earlier append) at the key, <c>${?a}</c>
+    /// would see exactly that value, since an array hides anything below it. Extending it in place keeps
+    /// long runs of appends from becoming equally long chains of self-references.
+    /// </summary>
+    private bool TryAppendInPlace(ObjectNode target, string[] keyPath, HoconToken key, Node element)
+    {
+        if (CurrentPath is null)
+        {
+            throw AppendInArray(key);
+        }
+
+        Node? existing = target;
+        foreach (string name in keyPath)
+        {
+            existing = existing is ObjectNode obj && obj.TryGet(name, out var child) ? child : null;
+        }
+
+        var array = existing switch
+        {
+            ArrayNode plain => plain,
+            ConcatenationNode { IsAppend: true } append => (ArrayNode)append.Pieces[^1],
+            _ => null,
+        };
+        array?.Elements.Add(element);
+        return array is not null;
+    }
+
+    private static HoconParseException AppendInArray(HoconToken key) =>
+        Error(key, "'+=' cannot be used in an object inside an array: the field has no path to append to");
 
     /// <summary><c>a.b.c = v</c> is <c>a { b { c = v } }</c>, merged with whatever <c>a</c> already holds.</summary>
     private static void SetPath(ObjectNode target, string[] path, Node value, ConfigPosition keyPosition)
