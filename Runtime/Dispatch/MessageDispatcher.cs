@@ -49,6 +49,12 @@ public abstract class ThreadedDispatcher : MessageDispatcher
     {
         var mbox = (ThreadedMailbox)cell.Mailbox;
         mbox.Enqueue(cell.Self, envelope);
+        // Dekker's pattern: the message is published with a release store and the status is then
+        // read; without a full fence the CPU may satisfy that read before the store is visible, so
+        // the sender sees "scheduled" while the running consumer, going idle, sees an empty queue —
+        // and nobody schedules the message (a lost wake-up). The consumer side fences with the CAS
+        // of SetAsIdle before it re-checks the queue.
+        Interlocked.MemoryBarrier();
         RegisterForExecution(mbox, true, false);
     }
 
