@@ -32,8 +32,6 @@ internal sealed partial class ActorCell
     // thread touches them.
     internal bool HasUnstashed => _rare?.Unstashed is { Count: > 0 };
 
-    internal bool TryTakeUnstashed(out Envelope envelope) => TryDequeueUnstashed(out envelope);
-
     private bool TryDequeueUnstashed(out Envelope envelope)
     {
         if (_rare?.Unstashed is { Count: > 0 } u)
@@ -46,12 +44,15 @@ internal sealed partial class ActorCell
         return false;
     }
 
-    private void PrependUnstashed(IReadOnlyList<Envelope> envelopes)
+    internal void PrependUnstashed(IReadOnlyList<Envelope> envelopes)
     {
-        if (envelopes.Count == 0) return;
         var unstashed = R.Unstashed ??= new LinkedList<Envelope>();
         for (var i = envelopes.Count - 1; i >= 0; i--) unstashed.AddFirst(envelopes[i]);
-        Dispatcher.OnUnstashed(this);
+    }
+
+    private void Unstash(IReadOnlyList<Envelope> envelopes)
+    {
+        if (envelopes.Count > 0) Dispatcher.Unstash(this, envelopes);
     }
 
     private void UnstashAllForRestart() => _rare?.Stash?.UnstashAll();
@@ -86,7 +87,7 @@ internal sealed partial class ActorCell
             if (_stashed.Count == 0) return;
             var first = _stashed[0];
             _stashed.RemoveAt(0);
-            cell.PrependUnstashed([first]);
+            cell.Unstash([first]);
         }
 
         public void UnstashAll() => UnstashAll(_ => true);
@@ -95,7 +96,7 @@ internal sealed partial class ActorCell
         {
             var selected = _stashed.Where(predicate).ToList();
             _stashed.RemoveAll(e => predicate(e));
-            cell.PrependUnstashed(selected);
+            cell.Unstash(selected);
         }
 
         public IReadOnlyList<Envelope> ClearStash()

@@ -135,7 +135,7 @@ public sealed partial class DeterministicDispatcher
         Recorded?.Add(choice);
         var channel = _runnable[choice];
         channel.TryTake(out var envelope);
-        if (!channel.IsUnstash) ((DeterministicMailbox)channel.Receiver.Mailbox).Removed();
+        ((DeterministicMailbox)channel.Receiver.Mailbox).Removed();
         if (channel.Count == 0) Disable(channel);
 
         var cell = channel.Receiver;

@@ -90,11 +90,22 @@ public sealed partial class DeterministicDispatcher : MessageDispatcher
 
     internal override void Detach(ActorCell cell) => ((DeterministicMailbox)cell.Mailbox).DisableAll();
 
-    internal override void OnUnstashed(ActorCell cell) => Enable(((DeterministicMailbox)cell.Mailbox).UnstashChannel);
-
-    internal Channel NewChannel(ActorCell receiver, long senderUid, bool isUnstash)
+    /// <summary>Each unstashed message goes back to the head of its sender's channel, oldest first.</summary>
+    internal override void Unstash(ActorCell cell, IReadOnlyList<Envelope> envelopes)
     {
-        var c = new Channel(receiver, senderUid, _nextChannelId++, isUnstash);
+        var mbox = (DeterministicMailbox)cell.Mailbox;
+        for (var i = envelopes.Count - 1; i >= 0; i--)
+        {
+            var channel = mbox.ChannelFor(envelopes[i].Sender?.Path.Uid ?? 0);
+            channel.PushFront(envelopes[i]);
+            mbox.Added();
+            Enable(channel);
+        }
+    }
+
+    internal Channel NewChannel(ActorCell receiver, long senderUid)
+    {
+        var c = new Channel(receiver, senderUid, _nextChannelId++);
         Strategy.OnChannelCreated(c);
         return c;
     }

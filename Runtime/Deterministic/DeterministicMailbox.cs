@@ -5,7 +5,6 @@ internal sealed class DeterministicMailbox(DeterministicDispatcher dispatcher) :
 {
     private readonly Dictionary<long, Channel> _channels = [];
     private Channel? _last; // ping-pong and bursts hit the same sender again
-    private Channel? _unstash;
     private int _count;
 
     public override int NumberOfMessages => _count;
@@ -18,14 +17,12 @@ internal sealed class DeterministicMailbox(DeterministicDispatcher dispatcher) :
         if (_last is { } l && l.SenderUid == senderUid) return l;
         if (!_channels.TryGetValue(senderUid, out var c))
         {
-            c = dispatcher.NewChannel(Cell, senderUid, isUnstash: false);
+            c = dispatcher.NewChannel(Cell, senderUid);
             _channels[senderUid] = c;
         }
         _last = c;
         return c;
     }
-
-    internal Channel UnstashChannel => _unstash ??= dispatcher.NewChannel(Cell, -2, isUnstash: true);
 
     internal void Added() => _count++;
     internal void Removed() => _count--;
@@ -34,7 +31,6 @@ internal sealed class DeterministicMailbox(DeterministicDispatcher dispatcher) :
     internal void DisableAll()
     {
         foreach (var c in _channels.Values) dispatcher.Disable(c);
-        if (_unstash != null) dispatcher.Disable(_unstash);
     }
 
     /// <summary>Used by clean-up after the actor stopped: drains every channel, oldest channel first.</summary>

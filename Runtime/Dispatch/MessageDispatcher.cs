@@ -16,8 +16,12 @@ public abstract class MessageDispatcher
     internal abstract void Dispatch(ActorCell cell, Envelope envelope);
     internal abstract void SystemDispatch(ActorCell cell, SystemMessage message);
     internal virtual void Shutdown() { }
-    /// <summary>The actor put stashed messages back; a dispatcher that tracks runnable work must see them.</summary>
-    internal virtual void OnUnstashed(ActorCell cell) { }
+    /// <summary>
+    /// Puts stashed messages (oldest first) back ahead of everything queued for the actor. Thread
+    /// dispatchers keep them in the cell, read before the mailbox queue; the deterministic one puts
+    /// each back at the head of its sender's channel.
+    /// </summary>
+    internal virtual void Unstash(ActorCell cell, IReadOnlyList<Envelope> envelopes) => cell.PrependUnstashed(envelopes);
     /// <summary>The actor's mailbox was resumed outside its own run (nothing to do for thread dispatchers).</summary>
     internal virtual void OnResumed(ActorCell cell) { }
 }

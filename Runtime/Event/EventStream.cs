@@ -70,7 +70,12 @@ public sealed class EventStream
     }
 
     /// <summary>Whether anything listens to events of this type (to skip building events nobody reads).</summary>
-    public bool HasSubscribers(Type type) => Volatile.Read(ref _subscriptions).Any(s => s.Channel.IsAssignableFrom(type));
+    public bool HasSubscribers(Type type)
+    {
+        foreach (var s in Volatile.Read(ref _subscriptions))
+            if (s.Channel.IsAssignableFrom(type)) return true;
+        return false;
+    }
 
     private sealed class Unsubscriber(EventStream stream, Subscription sub) : IDisposable
     {

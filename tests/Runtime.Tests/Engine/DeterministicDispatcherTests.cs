@@ -176,4 +176,43 @@ public sealed class DeterministicDispatcherTests(ITestOutputHelper output)
         kit.ExpectNoMsg(TimeSpan.FromSeconds(30));
         Assert.Equal(kit.Dilated(TimeSpan.FromSeconds(30)), kit.Dispatcher.Clock.Now);
     }
+
+    /// <summary>Stashes everything until told to open; then replays in order.</summary>
+    private sealed class Gate : ReceiveActor, IWithUnboundedStash
+    {
+        public Gate(List<string> seen)
+        {
+            Receive<string>(s => s == "open", _ =>
+            {
+                Become(() => Receive<string>(seen.Add));
+                Stash.UnstashAll();
+            });
+            Receive<string>(_ => Stash.Stash());
+        }
+    }
+
+    [Fact]
+    public void Unstashed_messages_stay_ahead_of_later_messages_from_the_same_sender()
+    {
+        for (ulong seed = 1; seed <= 200; seed++)
+        {
+            using var kit = new DeterministicTestKit(null, seed);
+            var seen = new List<string>();
+            var gate = kit.Sys.ActorOf(Props.Create(() => new Gate(seen)));
+            var sender = kit.Sys.ActorOf(Props.Create(() => new Forwarder(gate)));
+            var opener = kit.Sys.ActorOf(Props.Create(() => new Forwarder(gate)));
+            sender.Tell("a", ActorRefs.NoSender);
+            kit.Dispatcher.RunUntilQuiescent();      // "a" is stashed
+            sender.Tell("b", ActorRefs.NoSender);    // races with the opener's unstash
+            opener.Tell("open", ActorRefs.NoSender);
+            kit.Dispatcher.RunUntilQuiescent();
+            Assert.Equal(["a", "b"], seen);
+        }
+    }
+
+    /// <summary>Sends what it receives on to the target, as itself.</summary>
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(IActorRef target) => Receive<string>(s => target.Tell(s, Self));
+    }
 }
