@@ -12,7 +12,17 @@ namespace IommuSim.Messages.Hmm;
 /// Map (or update, if mapped) the leaf directory that <paramref name="Directory"/> covers, with
 /// the given pages (512 entries; an invalid entry leaves a hole). Reply: <see cref="DirectoryMapped"/>.
 /// </summary>
-public sealed record MapDirectory(AddressRange Directory, IReadOnlyList<HmmPfn?> Pages);
+public sealed record MapDirectory(AddressRange Directory, IReadOnlyList<HmmPfn?> Pages)
+{
+    /// <summary>
+    /// The mm sequence the pages were read under (RangeFaultReply.Sequence), or null when unknown.
+    /// A domain that has already processed an invalidation of an overlapping range with a later
+    /// sequence should refuse with EAGAIN rather than map pages the mm may already have freed
+    /// (the gpt_lock_fault / gpt_lock_update exclusion of seed 000, made a message check); the
+    /// mirror then faults the range again.
+    /// </summary>
+    public long? ReadSequence { get; init; }
+}
 
 /// <summary>The IOVA of the directory's first page; page i of the directory is at <c>IovaBase + i * 4 KiB</c>.</summary>
 public sealed record DirectoryMapped(Errno Errno, Iova IovaBase, int RefDelta) : IReply;
