@@ -8,13 +8,24 @@ namespace IommuSim.Runtime.Scheduling;
 internal sealed class ScheduledItem(Action action, long due, long interval, long sequence) : ICancelable
 {
     private int _cancelled;
-    public Action Action { get; } = action;
+    private Action? _action = action;
+
+    /// <summary>
+    /// Dropped on cancel: the item stays in the heap until it falls due, but what its action
+    /// holds (an Ask's promise and task) is released at once.
+    /// </summary>
+    public Action? Action => Volatile.Read(ref _action);
     public long Due { get; set; } = due;
     public long Interval { get; } = interval;
     /// <summary>Tie-break for equal due times: items fire in the order they were scheduled.</summary>
     public long Sequence { get; set; } = sequence;
     public bool IsCancellationRequested => Volatile.Read(ref _cancelled) != 0;
-    public bool Cancel() => Interlocked.Exchange(ref _cancelled, 1) == 0;
+    public bool Cancel()
+    {
+        if (Interlocked.Exchange(ref _cancelled, 1) != 0) return false;
+        Volatile.Write(ref _action, null);
+        return true;
+    }
 }
 
 /// <summary>A min-heap of scheduled items by (due, sequence). Not thread-safe: its owner serialises access.</summary>

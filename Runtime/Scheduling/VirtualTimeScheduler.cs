@@ -32,7 +32,7 @@ public sealed class VirtualTimeScheduler : SchedulerBase
         {
             if (item.Due > _now) _now = item.Due;
             fired++;
-            item.Action();
+            item.Action?.Invoke();
             if (item.Interval > 0 && !item.IsCancellationRequested)
             {
                 item.Due += item.Interval;

@@ -62,7 +62,7 @@ public sealed class WallClockScheduler : SchedulerBase, IDisposable
             {
                 try
                 {
-                    if (!item.IsCancellationRequested) item.Action();
+                    item.Action?.Invoke();
                 }
                 catch (Exception e)
                 {
