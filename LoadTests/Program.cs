@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IommuSim.LoadTests.Domain;
 using IommuSim.LoadTests.Runtime;
 
 namespace IommuSim.LoadTests;
@@ -13,6 +14,7 @@ public static class Program
     {
         var root = new RootCommand("iommusim benchmarks and load scenarios");
         root.Subcommands.Add(RuntimeBenchmark.CreateCommand());
+        root.Subcommands.Add(DomainBenchmark.CreateCommand());
         return root;
     }
 

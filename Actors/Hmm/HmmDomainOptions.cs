@@ -1,0 +1,24 @@
+namespace IommuSim.Actors.Hmm;
+
+/// <summary>Settings of one <see cref="HmmDomainActor"/>.</summary>
+public sealed record HmmDomainOptions
+{
+    public static readonly HmmDomainOptions Default = new();
+
+    /// <summary>Highest address of the mm (hmm->pt.max_addr): the domain table covers [0, Last]. TASK_SIZE - 1 for x86-64 4-level paging.</summary>
+    public ulong Last { get; init; } = (1UL << 47) - 1;
+
+    /// <summary>When the domain table frees a directory that empties (seed 001's policy setting, for the domain table).</summary>
+    public HmmPtReclaimPolicy Policy { get; init; } = HmmPtReclaimPolicy.Eager;
+
+    /// <summary>How many recent invalidations the domain remembers to refuse a MapDirectory read before one of them (EAGAIN).</summary>
+    public int InvalidationLogSize { get; init; } = 256;
+
+    /// <summary>
+    /// Bug injection, off in every correct configuration: on a MUNMAP invalidation, fence at once
+    /// without unmapping the range's directories (hmm_update forgetting hmm_domain_unmap). The
+    /// IOMMU mappings of the freed pages stay, and a device can still DMA to them after munmap
+    /// returned, which the DMA safety check reports.
+    /// </summary>
+    public bool SkipUnmapOnMunmap { get; init; }
+}
