@@ -126,14 +126,20 @@ public sealed partial class DeterministicDispatcher
         if (!_inbox.IsEmpty) DrainInbox();
         ProcessSystemMessages();
 
-        _runnable.Clear();
-        foreach (var c in _enabled)
-            if (c.Receiver.Mailbox.ShouldProcessMessage) _runnable.Add(c);
-        if (_runnable.Count == 0) return false;
+        var runnable = _enabled;
+        if (SuspendedMailboxes > 0)
+        {
+            _runnable.Clear();
+            foreach (var c in _enabled)
+                if (c.Receiver.Mailbox.ShouldProcessMessage) _runnable.Add(c);
+            runnable = _runnable;
+        }
+        var count = runnable.Count;
+        if (count == 0) return false;
 
-        var choice = _runnable.Count == 1 && Strategy is not ReplayStrategy ? 0 : Strategy.Choose(_runnable, Steps);
+        var choice = count == 1 && Strategy is not ReplayStrategy ? 0 : Strategy.Choose(runnable, Steps);
         Recorded?.Add(choice);
-        var channel = _runnable[choice];
+        var channel = runnable[choice];
         channel.TryTake(out var envelope);
         ((DeterministicMailbox)channel.Receiver.Mailbox).Removed();
         if (channel.Count == 0) Disable(channel);
@@ -147,7 +153,7 @@ public sealed partial class DeterministicDispatcher
         var step = Steps++;
 
         cell.Invoke(envelope);
-        OnDelivery?.Invoke(new Delivery(step, Clock.Now, cell.Self, envelope.Sender, envelope.Message, choice, _runnable.Count));
+        OnDelivery?.Invoke(new Delivery(step, Clock.Now, cell.Self, envelope.Sender, envelope.Message, choice, count));
         ProcessSystemMessages();
         return true;
     }

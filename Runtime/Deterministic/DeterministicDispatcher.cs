@@ -57,6 +57,13 @@ public sealed partial class DeterministicDispatcher : MessageDispatcher
 
     public int RunnableChannels => _enabled.Count;
 
+    /// <summary>
+    /// Mailboxes suspended (failed, stopping, or awaiting an async receive). Only while some are
+    /// does a step filter the enabled channels; otherwise it chooses among them directly, in O(1)
+    /// for the random strategy however many channels are enabled.
+    /// </summary>
+    internal int SuspendedMailboxes { get; set; }
+
     // ---- wiring from the actor runtime ---------------------------------------------------
 
     internal override Mailbox CreateMailbox(MailboxSettings settings) => new DeterministicMailbox(this);

@@ -6,6 +6,7 @@ internal sealed class DeterministicMailbox(DeterministicDispatcher dispatcher) :
     private readonly Dictionary<long, Channel> _channels = [];
     private Channel? _last; // ping-pong and bursts hit the same sender again
     private int _count;
+    private bool _suspended;
 
     public override int NumberOfMessages => _count;
     public override bool HasMessages => _count > 0;
@@ -27,9 +28,21 @@ internal sealed class DeterministicMailbox(DeterministicDispatcher dispatcher) :
     internal void Added() => _count++;
     internal void Removed() => _count--;
 
+    private protected override void OnSuspendChanged(bool suspended)
+    {
+        _suspended = suspended;
+        dispatcher.SuspendedMailboxes += suspended ? 1 : -1;
+    }
+
     /// <summary>The actor stopped: none of its channels is runnable any more.</summary>
     internal void DisableAll()
     {
+        // A mailbox closed while suspended is never resumed: it no longer counts as suspended.
+        if (_suspended)
+        {
+            _suspended = false;
+            dispatcher.SuspendedMailboxes--;
+        }
         foreach (var c in _channels.Values) dispatcher.Disable(c);
     }
 

@@ -67,7 +67,10 @@ public abstract class Mailbox
         {
             var s = Volatile.Read(ref _status);
             if ((s & Closed) != 0) return false;
-            if (Interlocked.CompareExchange(ref _status, s + SuspendUnit, s) == s) return s < SuspendUnit;
+            if (Interlocked.CompareExchange(ref _status, s + SuspendUnit, s) != s) continue;
+            if (s >= SuspendUnit) return false;
+            OnSuspendChanged(suspended: true);
+            return true;
         }
     }
 
@@ -79,9 +82,14 @@ public abstract class Mailbox
             var s = Volatile.Read(ref _status);
             if ((s & Closed) != 0) return false;
             var next = s >= SuspendUnit ? s - SuspendUnit : s;
-            if (Interlocked.CompareExchange(ref _status, next, s) == s) return next < SuspendUnit;
+            if (Interlocked.CompareExchange(ref _status, next, s) != s) continue;
+            if (s >= SuspendUnit && next < SuspendUnit) OnSuspendChanged(suspended: false);
+            return next < SuspendUnit;
         }
     }
+
+    /// <summary>The mailbox became suspended or runnable again (for dispatchers that track runnable work).</summary>
+    private protected virtual void OnSuspendChanged(bool suspended) { }
 
     internal void BecomeClosed()
     {
