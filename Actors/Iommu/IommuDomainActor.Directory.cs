@@ -60,6 +60,9 @@ public sealed partial class IommuDomainActor
         var gather = new IotlbGather();
         var batch = new CommandBatch();
         var delta = 0;
+        // Pages mapped or remapped, for the trace: an oracle must see every IOVA that gets a new
+        // translation, or it would take a reused frame behind it for a stale one.
+        var trace = Tracing(typeof(IovaMapped));
         for (var i = 0; i < DirectoryPages; i++)
         {
             if (update.Pages[i] is not { } page) continue;
@@ -77,6 +80,7 @@ public sealed partial class IommuDomainActor
                 delta++;
             }
             table.Map(iova, page.Phys, PageSize.Size4K.Bytes, prot);
+            if (trace) Trace(new IovaMapped(Self, AddressRange.FromLength(iova.Value, PageSize.Size4K.Bytes), page.Phys));
         }
         gather.Sync(batch);
         _directories[iovaBase] += delta;

@@ -12,6 +12,8 @@ namespace IommuSim.Actors.Oracle;
 /// generation the mm handed out, and that no invalidation of the address with a later sequence
 /// than the mapping's has completed (for WRITE_PROTECT, only writes count); a breach becomes a
 /// <see cref="DmaViolation"/> naming the device, the pfn, the invalidation and the last events.
+/// The IOMMU side's events (<see cref="DeviceDma"/> by IOVA, <see cref="IovaUnmapped"/>,
+/// <see cref="IovaMapped"/>, <see cref="IotlbFlushed"/>) are checked too: see DmaSafetyOracle.Iommu.cs.
 /// </summary>
 /// <remarks>
 /// <b>Thread safety.</b> This is a plain object, not an actor: it must see each access at the
@@ -23,7 +25,7 @@ namespace IommuSim.Actors.Oracle;
 /// mapping, and the mm publishes the invalidation's end only after that fence. The lock is held
 /// for a few dictionary operations per event and never while calling out.
 /// </remarks>
-public sealed class DmaSafetyOracle : IDisposable
+public sealed partial class DmaSafetyOracle : IDisposable
 {
     private const int RecentCapacity = 24;
     private const int CompletedCapacity = 4096;
@@ -36,6 +38,9 @@ public sealed class DmaSafetyOracle : IDisposable
     private long _accesses;
     private long _invalidations;
     private long _pagesFreed;
+
+    // Every event handled so far: orders a page's free against an IOVA's last map.
+    private long _events;
 
     private sealed class MmHistory
     {
@@ -109,10 +114,15 @@ public sealed class DmaSafetyOracle : IDisposable
                     _invalidations++;
                     break;
                 }
-                case PageFreed:
+                case PageFreed f:
                     _pagesFreed++;
+                    OnPageFreed(f);
+                    break;
+                default:
+                    OnIommuEvent(e);
                     break;
             }
+            _events++;
             Remember(e);
         }
     }
@@ -169,7 +179,7 @@ public sealed class DmaSafetyOracle : IDisposable
         FenceReceived f => $"fence seq {f.Sequence} from {f.From.Path.Name}",
         PageFreed p => $"free {p.Pfn} gen {p.Generation}",
         MirrorCommitted c => $"commit {c.Device} {c.Range} read@seq {c.ReadSequence}{(c.SequenceChecked ? "" : " (unchecked)")}",
-        _ => e.ToString() ?? "",
+        _ => DescribeIommu(e),
     };
 
     public void Dispose()

@@ -39,6 +39,30 @@ public sealed record DomainSettings
 
     public IReadOnlyList<HmmPtReclaimPolicy> HmmPtPolicies { get; init; } = [HmmPtReclaimPolicy.Eager, HmmPtReclaimPolicy.OnMunmap];
 
+    /// <summary>Faults: pages faulted in per run, over all mms.</summary>
+    public long FaultPages { get; init; } = 1 << 21;
+
+    /// <summary>Faults: pages per dmirror command (one leaf directory: the mirror sends one RangeFault per command).</summary>
+    public int FaultBatchPages { get; init; } = 512;
+
+    /// <summary>Faults: commands each driver keeps queued at its mirror.</summary>
+    public int FaultWindow { get; init; } = 4;
+
+    /// <summary>Faults: independent (mm, mirror) pairs running at once.</summary>
+    public IReadOnlyList<int> FaultMms { get; init; } = [1, 2];
+
+    /// <summary>Faults: read faults (zero page) and write faults (a fresh page each).</summary>
+    public IReadOnlyList<bool> FaultWrites { get; init; } = [false, true];
+
+    /// <summary>Munmap: bytes mapped by every mirror and then unmapped with one munmap.</summary>
+    public ulong MunmapBytes { get; init; } = 1UL << 30;
+
+    /// <summary>Munmap: HMM domains (one IOMMU unit and IOMMU domain each).</summary>
+    public int MunmapHmmDomains { get; init; } = 4;
+
+    /// <summary>Munmap: mirrors (devices) per HMM domain.</summary>
+    public int MunmapMirrorsPerDomain { get; init; } = 4;
+
     public MeasureSettings Measure { get; init; } = MeasureSettings.Default;
 
     public static DomainSettings Full { get; } = new();
@@ -47,5 +71,7 @@ public sealed record DomainSettings
     {
         TranslatedPages = Full.TranslatedPages / 100,
         HmmPtPages = Full.HmmPtPages / 64,
+        FaultPages = Full.FaultPages / 128,
+        MunmapBytes = Full.MunmapBytes / 128,
     };
 }
