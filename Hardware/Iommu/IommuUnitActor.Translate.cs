@@ -97,6 +97,9 @@ public sealed partial class IommuUnitActor
         var device = job.Device;
         var tracing = Context.System.EventStream.HasSubscribers(typeof(DeviceDma));
         var costs = _config.Costs;
+        // Fixed for the whole burst (no message is handled while it runs): read once, not per page.
+        var micro = device.MicroTlb;
+        var need = job.Write ? IommuProt.Write : IommuProt.Read;
         while (job.Done < job.Pages)
         {
             var va = job.Iova + ((ulong)job.Done << PageSize.BaseShift);
@@ -128,7 +131,7 @@ public sealed partial class IommuUnitActor
                 job.Walked = null;
                 var iova = new Iova(va);
                 IotlbHit hit;
-                if (device.MicroTlb is { } micro && micro.Lookup(context.Id, NoPasid, iova, out hit))
+                if (micro is not null && micro.Lookup(context.Id, NoPasid, iova, out hit))
                 {
                     _microTlbHits++;
                     job.CostNs += costs.MicroTlbHitNs;
@@ -136,7 +139,7 @@ public sealed partial class IommuUnitActor
                 else if (_iotlb.Lookup(context.Id, NoPasid, iova, out hit))
                 {
                     job.CostNs += costs.IotlbHitNs;
-                    device.MicroTlb?.Fill(context.Id, NoPasid, iova, hit.PageSize, hit.PageBase, hit.Prot, hit.Dirty);
+                    micro?.Fill(context.Id, NoPasid, iova, hit.PageSize, hit.PageBase, hit.Prot, hit.Dirty);
                 }
                 else
                 {
@@ -146,7 +149,6 @@ public sealed partial class IommuUnitActor
                 pageBase = hit.PageBase;
                 pageBytes = hit.PageSize.Bytes;
                 prot = ToIommuProt(hit.Prot);
-                var need = job.Write ? IommuProt.Write : IommuProt.Read;
                 if ((prot & need) == 0) return Finish(job, Errno.EPERM, context);
             }
 

@@ -11,7 +11,7 @@ namespace IommuSim.Hardware.Iommu;
 /// <code>
 /// units {
 ///   smmu0 {
-///     preset = arm-smmu-v3            # intel-vtd (default), arm-smmu-v3 or power-phb: the base values
+///     preset = arm-smmu-v3            # a preset of iommusim.iommu.presets: intel-vtd, arm-smmu-v3, power-phb
 ///     format = arm64-lpae-s1          # x86-64, amd-iommu-v1, arm64-lpae-s1, arm64-lpae-s2, power-tce
 ///     page-sizes = [4KiB, 2MiB, 1GiB]
 ///     input-address-bits = 48, output-address-bits = 48
@@ -24,92 +24,135 @@ namespace IommuSim.Hardware.Iommu;
 ///   }
 /// }
 /// </code>
+/// A unit takes each setting from its own section, else from its preset, else from
+/// <c>iommusim.iommu.defaults</c>. Defaults and presets are read from the <c>iommusim.iommu</c>
+/// section of the configuration the units come from, over the one in the embedded akka.hocon
+/// (<see cref="ConfigurationFactory.Default"/>), which documents every key; so a scenario file
+/// can change a default for all its units, and the code holds no second copy of the values.
 /// Every error is a <see cref="ConfigException"/> carrying the file, line and column of the
-/// offending value: an unknown key, a value of the wrong type, a page size that is not a power of
-/// two, or a combination <see cref="IommuUnitCapabilities.Validate"/> rejects (reported at the unit).
+/// offending value (in whichever file set it: the unit's, a preset's or a default's): an unknown
+/// key, a value of the wrong type, a page size that is not a power of two, or a combination
+/// <see cref="IommuUnitCapabilities.Validate"/> rejects (reported at the unit).
 /// </summary>
 public static class IommuUnitConfigReader
 {
-    public const string DefaultSection = "iommusim.iommu.units";
+    /// <summary>The section holding <c>defaults</c>, <c>presets</c> and <c>units</c>.</summary>
+    public const string SettingsPath = "iommusim.iommu";
 
+    public const string DefaultSection = SettingsPath + ".units";
+
+    private const string PresetKey = "preset";
+
+    /// <summary>The keys of a unit section besides <see cref="PresetKey"/>; also those of defaults and presets.</summary>
     private static readonly string[] Keys =
     [
-        "preset", "format", "page-sizes", "input-address-bits", "output-address-bits", "pasid-bits", "sva", "page-requests",
+        "format", "page-sizes", "input-address-bits", "output-address-bits", "pasid-bits", "sva", "page-requests",
         "dirty-tracking", "iotlb-entries", "iotlb-ways", "micro-tlb-entries", "invalidation-queue-depth", "fault-queue-depth",
         "walk-batch-pages", "drop-device-tlb-invalidation", "cost",
     ];
 
+    private static readonly string[] UnitKeys = [PresetKey, .. Keys];
+
     private static readonly string[] CostKeys =
         ["iotlb-hit-ns", "micro-tlb-hit-ns", "walk-level-ns", "memory-access-ns", "invalidation-ns", "sync-ns"];
+
+    /// <summary>
+    /// The <c>iommusim.iommu</c> section of <paramref name="root"/> over the embedded one: where
+    /// units find their <c>defaults</c> and <c>presets</c>.
+    /// </summary>
+    public static Config Settings(Config root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        return root.GetConfig(SettingsPath).WithFallback(ConfigurationFactory.Default().GetConfig(SettingsPath));
+    }
 
     /// <summary>Every unit of the section at <paramref name="path"/> of <paramref name="root"/>, in the order written.</summary>
     public static IReadOnlyList<IommuUnitConfig> ReadUnits(Config root, string path = DefaultSection)
     {
         ArgumentNullException.ThrowIfNull(root);
         var section = root.GetConfig(path);
-        return [.. section.Keys.Select(name => ReadUnit(section, name))];
+        var settings = Settings(root);
+        return [.. section.Keys.Select(name => ReadUnit(section, name, settings))];
     }
 
-    /// <summary>The unit <paramref name="name"/> of a units section.</summary>
-    public static IommuUnitConfig ReadUnit(Config units, string name)
+    /// <summary>
+    /// The unit <paramref name="name"/> of a units section. <paramref name="settings"/> is an
+    /// <c>iommusim.iommu</c>-shaped section with <c>defaults</c> and <c>presets</c>
+    /// (<see cref="Settings"/>); the embedded one when null.
+    /// </summary>
+    public static IommuUnitConfig ReadUnit(Config units, string name, Config? settings = null)
     {
         ArgumentNullException.ThrowIfNull(units);
+        settings ??= ConfigurationFactory.Default().GetConfig(SettingsPath);
         var position = units.PositionOf(Quote(name));
         var unit = units.GetConfig(Quote(name));
-        foreach (var key in unit.Keys)
-            if (!Keys.Contains(key))
-                throw new ConfigException(unit.PositionOf(Quote(key)), $"unit {name}: unknown setting '{key}'; known: {string.Join(", ", Keys)}");
+        CheckKeys(unit, UnitKeys, $"unit {name}");
+        var defaults = settings.GetConfig("defaults");
+        CheckKeys(defaults, Keys, $"{SettingsPath}.defaults");
+        // Each key from the unit, else its preset, else the defaults; positions stay those of
+        // whichever file wrote the value.
+        var values = unit.WithFallback(Preset(unit, name, settings)).WithFallback(defaults);
 
-        var caps = Preset(unit, name);
-        caps = caps with
+        var caps = new IommuUnitCapabilities
         {
-            PageTableFormat = unit.HasPath("format") ? Format(unit, "format") : caps.PageTableFormat,
-            PageSizes = unit.HasPath("page-sizes") ? PageSizes(unit, "page-sizes") : caps.PageSizes,
-            InputAddressBits = unit.GetInt("input-address-bits", caps.InputAddressBits),
-            OutputAddressBits = unit.GetInt("output-address-bits", caps.OutputAddressBits),
-            PasidBits = unit.GetInt("pasid-bits", caps.PasidBits),
-            Sva = unit.GetBoolean("sva", caps.Sva),
-            PageRequests = unit.GetBoolean("page-requests", caps.PageRequests),
-            DirtyTracking = unit.GetBoolean("dirty-tracking", caps.DirtyTracking),
-            IotlbEntries = unit.GetInt("iotlb-entries", caps.IotlbEntries),
-            IotlbWays = unit.GetInt("iotlb-ways", caps.IotlbWays),
-            MicroTlbEntries = unit.GetInt("micro-tlb-entries", caps.MicroTlbEntries),
-            InvalidationQueueDepth = unit.GetInt("invalidation-queue-depth", caps.InvalidationQueueDepth),
+            PageTableFormat = Format(values, "format"),
+            PageSizes = PageSizes(values, "page-sizes"),
+            InputAddressBits = values.GetInt("input-address-bits"),
+            OutputAddressBits = values.GetInt("output-address-bits"),
+            PasidBits = values.GetInt("pasid-bits"),
+            Sva = values.GetBoolean("sva"),
+            PageRequests = values.GetBoolean("page-requests"),
+            DirtyTracking = values.GetBoolean("dirty-tracking"),
+            IotlbEntries = values.GetInt("iotlb-entries"),
+            IotlbWays = values.GetInt("iotlb-ways"),
+            MicroTlbEntries = values.GetInt("micro-tlb-entries"),
+            InvalidationQueueDepth = values.GetInt("invalidation-queue-depth"),
         };
         if (caps.Validate(out var why) != Errno.None)
             throw new ConfigException(position, $"unit {name}: {why}");
 
-        var faultDepth = unit.GetInt("fault-queue-depth", 128);
+        var faultDepth = values.GetInt("fault-queue-depth");
         if (faultDepth < 1)
-            throw new ConfigException(unit.PositionOf("fault-queue-depth"), $"unit {name}: fault-queue-depth must be at least 1, not {faultDepth}");
-        var walkBatch = unit.GetInt("walk-batch-pages", 512);
+            throw new ConfigException(values.PositionOf("fault-queue-depth"), $"unit {name}: fault-queue-depth must be at least 1, not {faultDepth}");
+        var walkBatch = values.GetInt("walk-batch-pages");
         if (walkBatch < 1)
-            throw new ConfigException(unit.PositionOf("walk-batch-pages"), $"unit {name}: walk-batch-pages must be at least 1, not {walkBatch}");
+            throw new ConfigException(values.PositionOf("walk-batch-pages"), $"unit {name}: walk-batch-pages must be at least 1, not {walkBatch}");
 
         return new IommuUnitConfig(name, caps)
         {
             FaultQueueDepth = faultDepth,
             WalkBatchPages = walkBatch,
-            DropDeviceTlbInvalidation = unit.GetBoolean("drop-device-tlb-invalidation", false),
-            Costs = Costs(unit.GetConfig("cost"), name),
+            DropDeviceTlbInvalidation = values.GetBoolean("drop-device-tlb-invalidation"),
+            Costs = Costs(values.GetConfig("cost"), name),
         };
     }
 
-    /// <summary>Parses a units section from HOCON text (for tests and scenario files).</summary>
+    /// <summary>
+    /// Parses a units section from HOCON text (for tests and scenario files); an
+    /// <c>iommusim.iommu</c> section in the same text overrides the embedded defaults and presets.
+    /// </summary>
     public static IReadOnlyList<IommuUnitConfig> ParseUnits(string hocon, string origin = "iommu units") =>
         ReadUnits(ConfigurationFactory.ParseString(hocon, origin), "units");
 
-    private static IommuUnitCapabilities Preset(Config unit, string name)
+    /// <summary>The preset the unit names (empty when it names none), its keys checked.</summary>
+    private static Config Preset(Config unit, string name, Config settings)
     {
-        if (!unit.HasPath("preset")) return IommuUnitCapabilities.IntelVtd;
-        return unit.GetString("preset") switch
-        {
-            "intel-vtd" => IommuUnitCapabilities.IntelVtd,
-            "arm-smmu-v3" => IommuUnitCapabilities.ArmSmmuV3,
-            "power-phb" => IommuUnitCapabilities.PowerPhb,
-            var other => throw new ConfigException(unit.PositionOf("preset"),
-                $"unit {name}: unknown preset '{other}'; known: intel-vtd, arm-smmu-v3, power-phb"),
-        };
+        if (!unit.HasPath(PresetKey)) return Config.Empty;
+        var presets = settings.GetConfig("presets");
+        var preset = unit.GetString(PresetKey);
+        if (!presets.HasPath(Quote(preset)))
+            throw new ConfigException(unit.PositionOf(PresetKey),
+                $"unit {name}: unknown preset '{preset}'; known: {string.Join(", ", presets.Keys)}");
+        var values = presets.GetConfig(Quote(preset));
+        CheckKeys(values, Keys, $"preset {preset}");
+        return values;
+    }
+
+    private static void CheckKeys(Config section, string[] known, string what)
+    {
+        foreach (var key in section.Keys)
+            if (!known.Contains(key))
+                throw new ConfigException(section.PositionOf(Quote(key)), $"{what}: unknown setting '{key}'; known: {string.Join(", ", known)}");
     }
 
     /// <summary>Accepts the kebab-case names of the docs and the io_pgtable_fmt-like constants of <see cref="IoPageTableFormats"/>.</summary>
@@ -179,21 +222,20 @@ public static class IommuUnitConfigReader
         foreach (var key in cost.Keys)
             if (!CostKeys.Contains(key))
                 throw new ConfigException(cost.PositionOf(Quote(key)), $"unit {name}: unknown cost '{key}'; known: {string.Join(", ", CostKeys)}");
-        var d = IommuUnitCosts.Default;
         return new IommuUnitCosts
         {
-            IotlbHitNs = NonNegative(cost, "iotlb-hit-ns", d.IotlbHitNs),
-            MicroTlbHitNs = NonNegative(cost, "micro-tlb-hit-ns", d.MicroTlbHitNs),
-            WalkLevelNs = NonNegative(cost, "walk-level-ns", d.WalkLevelNs),
-            MemoryAccessNs = NonNegative(cost, "memory-access-ns", d.MemoryAccessNs),
-            InvalidationNs = NonNegative(cost, "invalidation-ns", d.InvalidationNs),
-            SyncNs = NonNegative(cost, "sync-ns", d.SyncNs),
+            IotlbHitNs = NonNegative(cost, "iotlb-hit-ns"),
+            MicroTlbHitNs = NonNegative(cost, "micro-tlb-hit-ns"),
+            WalkLevelNs = NonNegative(cost, "walk-level-ns"),
+            MemoryAccessNs = NonNegative(cost, "memory-access-ns"),
+            InvalidationNs = NonNegative(cost, "invalidation-ns"),
+            SyncNs = NonNegative(cost, "sync-ns"),
         };
     }
 
-    private static double NonNegative(Config cost, string key, double fallback)
+    private static double NonNegative(Config cost, string key)
     {
-        var value = cost.GetDouble(key, fallback);
+        var value = cost.GetDouble(key);
         if (value < 0 || double.IsNaN(value))
             throw new ConfigException(cost.PositionOf(key), $"cost '{key}' must be a non-negative number of nanoseconds, not {value}");
         return value;

@@ -32,8 +32,9 @@ public abstract partial class TranslationCache
         if (Sets > 1 && ProbeCount(first, last) <= (ulong)Sets)
         {
             // Few pages: visit only the sets they index, instead of scanning the whole array.
-            foreach (var shift in _shifts)
+            for (var rest = _presentShifts; rest != 0; rest &= rest - 1)
             {
+                var shift = System.Numerics.BitOperations.TrailingZeroCount(rest);
                 for (var vpn = first >> shift; ; vpn++)
                 {
                     var set = ((int)vpn & _setMask) * Ways;
@@ -41,7 +42,10 @@ public abstract partial class TranslationCache
                     {
                         ref var e = ref _slots[i];
                         if (e.Shift == shift && e.Vpn == vpn && e.DomainId == domainId && (anyPasid || e.Pasid == pasidValue))
-                            dropped += Drop(ref e);
+                        {
+                            Drop(i);
+                            dropped++;
+                        }
                     }
                     if (vpn == last >> shift) break;
                 }
@@ -57,7 +61,10 @@ public abstract partial class TranslationCache
                 var entryFirst = e.Vpn << e.Shift;
                 var entryLast = entryFirst + ((1UL << e.Shift) - 1);
                 if (entryFirst <= last && entryLast >= first)
-                    dropped += Drop(ref e);
+                {
+                    Drop(i);
+                    dropped++;
+                }
             }
         }
         InvalidatedEntries += dropped;
@@ -76,7 +83,10 @@ public abstract partial class TranslationCache
         {
             ref var e = ref _slots[i];
             if (e.Shift != 0 && e.Pasid == pasid.Value && (domainId is null || e.DomainId == domainId.Value))
-                dropped += Drop(ref e);
+            {
+                Drop(i);
+                dropped++;
+            }
         }
         InvalidatedEntries += dropped;
         return dropped;
@@ -91,7 +101,10 @@ public abstract partial class TranslationCache
         {
             ref var e = ref _slots[i];
             if (e.Shift != 0 && e.DomainId == domainId)
-                dropped += Drop(ref e);
+            {
+                Drop(i);
+                dropped++;
+            }
         }
         InvalidatedEntries += dropped;
         return dropped;
@@ -103,29 +116,26 @@ public abstract partial class TranslationCache
         Invalidations++;
         var dropped = ValidEntries;
         Array.Clear(_slots);
+        Array.Clear(_shiftCounts);
+        _presentShifts = 0;
+        _fa?.Clear();
         ValidEntries = 0;
         InvalidatedEntries += dropped;
         return dropped;
     }
 
-    /// <summary>How many (set, page size) probes a range needs; compared with the number of sets to choose probing or a full scan.</summary>
+    /// <summary>How many (set, page size) probes a range needs (for the sizes cached now); compared with the number of sets to choose probing or a full scan.</summary>
     private ulong ProbeCount(ulong first, ulong last)
     {
         ulong probes = 0;
-        foreach (var shift in _shifts)
+        for (var rest = _presentShifts; rest != 0; rest &= rest - 1)
         {
+            var shift = System.Numerics.BitOperations.TrailingZeroCount(rest);
             var pages = (last >> shift) - (first >> shift) + 1;
             probes += pages;
             if (probes > (ulong)Sets || probes < pages)
                 return ulong.MaxValue;
         }
         return probes;
-    }
-
-    private int Drop(ref TlbEntry entry)
-    {
-        entry.Shift = 0;
-        ValidEntries--;
-        return 1;
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using IommuSim.Messages;
 
 namespace IommuSim.Hardware.Iommu;
@@ -6,18 +7,25 @@ namespace IommuSim.Hardware.Iommu;
 /// <summary>
 /// A set-associative translation cache of leaf translations, tagged by (domain id, PASID, IOVA page
 /// number, page size), LRU within a set. The set index is the low bits of the page number at the
-/// entry's page size, as hardware indexes by VA bits; a lookup probes the set of each supported
-/// page size in turn. A fully-associative cache (one set) is scanned once, each entry compared at
-/// its own page size. Requests without a PASID are tagged <see cref="Pasid.Invalid"/>.
-/// Lookups and fills allocate nothing (entries are a struct array).
+/// entry's page size, as hardware indexes by VA bits; a lookup probes the set of each page size
+/// that has an entry in turn, smallest first. A fully-associative cache (one set) is indexed by a
+/// hash of the tag instead of being scanned, and keeps its LRU order in a list (see
+/// TranslationCache.FullyAssociative.cs); it behaves exactly as a scanned one would.
+/// Requests without a PASID are tagged <see cref="Pasid.Invalid"/>.
+/// Lookups, fills and invalidations allocate nothing (entries are a struct array).
 /// Owned by one actor (the IOMMU unit for the IOTLB, the device for its micro-TLB / ATC); no locks.
 /// </summary>
 public abstract partial class TranslationCache
 {
     private readonly TlbEntry[] _slots;
-    private readonly int[] _shifts;
     private readonly int _setMask;
     private ulong _clock;
+
+    // Valid entries per page shift, and bit `shift` of _presentShifts set while that count is not
+    // zero (the pgsize_bitmap encoding): a lookup probes only the page sizes some entry has, so a
+    // cache holding only 4 KiB entries answers a miss with one probe, not one per supported size.
+    private readonly int[] _shiftCounts = new int[64];
+    private ulong _presentShifts;
 
     private protected TranslationCache(int entries, int ways, ulong pageSizes)
     {
@@ -33,7 +41,8 @@ public abstract partial class TranslationCache
         PageSizes = pageSizes;
         _setMask = Sets - 1;
         _slots = new TlbEntry[entries];
-        _shifts = PageSizeBitmap.Sizes(pageSizes).Select(s => s.Shift).ToArray();
+        if (Sets == 1)
+            _fa = new FullyAssociativeIndex(entries);
     }
 
     public int Entries { get; }
@@ -67,10 +76,9 @@ public abstract partial class TranslationCache
             hit = default;
             return false;
         }
-        ref var entry = ref _slots[index];
-        entry.Stamp = ++_clock;
+        Touch(index);
         Hits++;
-        hit = HitOf(in entry, iova.Value);
+        hit = HitOf(in _slots[index], iova.Value);
         return true;
     }
 
@@ -93,7 +101,8 @@ public abstract partial class TranslationCache
     /// <summary>
     /// Caches the translation of the <paramref name="size"/> page holding <paramref name="iova"/>.
     /// An entry with the same tag is updated in place (e.g. to record that the leaf is now dirty);
-    /// otherwise an invalid way is used, or the least recently used way of the set is evicted.
+    /// otherwise the first invalid way (in slot order) is used, or the least recently used way of
+    /// the set is evicted.
     /// </summary>
     public void Fill(uint domainId, Pasid pasid, Iova iova, PageSize size, PhysAddr pageBase, IoProt prot, bool dirty)
     {
@@ -101,52 +110,15 @@ public abstract partial class TranslationCache
             throw new ArgumentException($"page size {size} is not cached by this TLB", nameof(size));
         if (!size.IsAligned(pageBase.Value))
             throw new ArgumentException($"page base {pageBase} is not aligned to {size}", nameof(pageBase));
-        var shift = (byte)size.Shift;
+        var shift = size.Shift;
         var vpn = iova.Value >> shift;
-        var first = Sets == 1 ? 0 : ((int)vpn & _setMask) * Ways;
-        var victim = -1;
-        for (var i = first; i < first + Ways; i++)
-        {
-            ref var e = ref _slots[i];
-            if (e.Shift == shift && e.Vpn == vpn && e.DomainId == domainId && e.Pasid == pasid.Value)
-            {
-                victim = i;
-                break;
-            }
-        }
-        if (victim < 0)
-        {
-            var oldest = ulong.MaxValue;
-            for (var i = first; i < first + Ways; i++)
-            {
-                ref var e = ref _slots[i];
-                if (e.Shift == 0)
-                {
-                    victim = i;
-                    break;
-                }
-                if (e.Stamp < oldest)
-                {
-                    oldest = e.Stamp;
-                    victim = i;
-                }
-            }
-            if (_slots[victim].Shift != 0)
-                Evictions++;
-            else
-                ValidEntries++;
-        }
-        _slots[victim] = new TlbEntry
-        {
-            Vpn = vpn,
-            PageBase = pageBase.Value,
-            Stamp = ++_clock,
-            DomainId = domainId,
-            Pasid = pasid.Value,
-            Shift = shift,
-            Prot = prot,
-            Dirty = dirty,
-        };
+        var slot = _fa is { } fa
+            ? FillSlotFullyAssociative(fa, domainId, pasid.Value, vpn, shift)
+            : FillSlotSetAssociative(domainId, pasid.Value, vpn, shift);
+        ref var e = ref _slots[slot];
+        e.PageBase = pageBase.Value;
+        e.Prot = prot;
+        e.Dirty = dirty;
         Fills++;
     }
 
@@ -162,22 +134,80 @@ public abstract partial class TranslationCache
         }
     }
 
-    private int Find(uint domainId, uint pasid, ulong va)
+    /// <summary>
+    /// The slot a set-associative fill writes: the entry with the same tag, else the set's first
+    /// invalid way, else its least recently used way (smallest stamp). The slot's tag and stamp are
+    /// set; the caller writes the payload.
+    /// </summary>
+    private int FillSlotSetAssociative(uint domainId, uint pasid, ulong vpn, int shift)
+    {
+        var first = ((int)vpn & _setMask) * Ways;
+        var end = first + Ways;
+        var slots = _slots;
+        var invalid = -1;
+        var oldest = -1;
+        var oldestStamp = ulong.MaxValue;
+        // One pass: the same tag wins; otherwise the first invalid way, otherwise the LRU way.
+        for (var i = first; i < end; i++)
+        {
+            ref var e = ref slots[i];
+            if (e.Shift == 0)
+            {
+                if (invalid < 0) invalid = i;
+                continue;
+            }
+            if (e.Shift == shift && e.Vpn == vpn && e.DomainId == domainId && e.Pasid == pasid)
+            {
+                e.Stamp = ++_clock;
+                return i;
+            }
+            if (e.Stamp < oldestStamp)
+            {
+                oldestStamp = e.Stamp;
+                oldest = i;
+            }
+        }
+        int victim;
+        if (invalid >= 0)
+        {
+            victim = invalid;
+            ValidEntries++;
+        }
+        else
+        {
+            victim = oldest;
+            Evictions++;
+            CountShift(slots[victim].Shift, -1);
+        }
+        ref var v = ref slots[victim];
+        v.Vpn = vpn;
+        v.DomainId = domainId;
+        v.Pasid = pasid;
+        v.Shift = (byte)shift;
+        v.Stamp = ++_clock;
+        CountShift(shift, +1);
+        return victim;
+    }
+
+    /// <summary>Marks the slot most recently used (a hit).</summary>
+    private void Touch(int index)
+    {
+        if (_fa is { } fa)
+            fa.Touch(index);
+        else
+            _slots[index].Stamp = ++_clock;
+    }
+
+    private int Find(uint domainId, uint pasid, ulong va) =>
+        _fa is { } fa ? FindFullyAssociative(fa, domainId, pasid, va) : FindSetAssociative(domainId, pasid, va);
+
+    private int FindSetAssociative(uint domainId, uint pasid, ulong va)
     {
         var slots = _slots;
-        if (Sets == 1)
-        {
-            for (var i = 0; i < slots.Length; i++)
-            {
-                ref var e = ref slots[i];
-                if (e.Shift != 0 && e.Vpn == va >> e.Shift && e.DomainId == domainId && e.Pasid == pasid)
-                    return i;
-            }
-            return -1;
-        }
         var ways = Ways;
-        foreach (var shift in _shifts)
+        for (var rest = _presentShifts; rest != 0; rest &= rest - 1)
         {
+            var shift = BitOperations.TrailingZeroCount(rest);
             var vpn = va >> shift;
             var first = ((int)vpn & _setMask) * ways;
             for (var i = first; i < first + ways; i++)
@@ -188,6 +218,15 @@ public abstract partial class TranslationCache
             }
         }
         return -1;
+    }
+
+    private void CountShift(int shift, int delta)
+    {
+        var count = _shiftCounts[shift] += delta;
+        if (count == 0)
+            _presentShifts &= ~(1UL << shift);
+        else
+            _presentShifts |= 1UL << shift;
     }
 
     private static IotlbHit HitOf(in TlbEntry e, ulong va)
