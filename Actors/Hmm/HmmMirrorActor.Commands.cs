@@ -244,7 +244,7 @@ public sealed partial class HmmMirrorActor
     private void MapLocal(ulong addr, HmmPfn page, uint flags, long sequence)
     {
         if (_pt.Set(addr, HmmPte.FromPfn(page.Pfn, page.Write).WithDriverFlags(flags)) != Errno.None) return;
-        _mapped[addr >> PageShift] = new MappedPage(_memory.PageGeneration(page.Pfn), sequence, null);
+        _mapped.Set(addr >> PageShift, new MappedPage(_memory.PageGeneration(page.Pfn), sequence, null));
     }
 
     private void ReadBack(Command cmd)

@@ -46,7 +46,7 @@ public sealed partial class HmmMirrorActor
         var pfn = _pt.Get(addr).Pfn!.Value;
         if (trace)
         {
-            var mapped = _mapped[addr >> PageShift];
+            var mapped = _mapped.Get(addr >> PageShift);
             Publish(new DmaAccess(_device, _mm, new VirtAddr(addr), pfn, mapped.Iova, mapped.Generation,
                 _memory.PageGeneration(pfn), _memory.IsPageLive(pfn), write, mapped.Sequence));
         }

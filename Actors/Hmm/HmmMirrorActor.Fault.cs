@@ -27,7 +27,7 @@ public sealed partial class HmmMirrorActor
         public ulong Next { get; set; } = range.Start;
         public AddressRange Chunk { get; set; }
         public long ReadSequence { get; set; }
-        public IReadOnlyList<HmmPfn> Pages { get; set; } = [];
+        public HmmPfn[] Pages { get; set; } = [];
         public int[] Generations { get; set; } = [];
         public Iova? IovaBase { get; set; }
         public int Retries { get; set; }
@@ -88,11 +88,13 @@ public sealed partial class HmmMirrorActor
             return;
         }
         job.ReadSequence = r.Sequence;
-        job.Pages = r.Pages;
+        // The mm answers with an array; indexing it directly keeps interface calls out of the per-page loops.
+        var pages = r.Pages as HmmPfn[] ?? [.. r.Pages];
+        job.Pages = pages;
         // The generation of each page as the mm handed it out: the DMA safety check compares it
         // with the page's generation at every device access.
-        var generations = new int[r.Pages.Count];
-        for (var i = 0; i < generations.Length; i++) generations[i] = _memory.PageGeneration(r.Pages[i].Pfn);
+        var generations = new int[pages.Length];
+        for (var i = 0; i < generations.Length; i++) generations[i] = _memory.PageGeneration(pages[i].Pfn);
         job.Generations = generations;
         if (_hmmDomain is not { } domain)
         {
@@ -102,15 +104,15 @@ public sealed partial class HmmMirrorActor
         // hmm_mirror_domain_update: the HMM domain maps (or updates) the whole leaf directory.
         // A directory with nothing for the IOMMU (only this device's own memory) needs no mapping.
         var directory = new AddressRange(job.Chunk.Start & ~(DirectoryBytes - 1), (job.Chunk.Start & ~(DirectoryBytes - 1)) + DirectoryBytes);
-        var pages = DirectoryPages(directory, job);
-        if (Array.TrueForAll(pages, p => p == null))
+        var directoryPages = DirectoryPages(directory, job);
+        if (Array.TrueForAll(directoryPages, p => p == null))
         {
             Commit(job);
             return;
         }
         _awaiting = Awaiting.Map;
         _directoryMaps++;
-        domain.Tell(new MapDirectory(directory, pages) { ReadSequence = r.Sequence }, Self);
+        domain.Tell(new MapDirectory(directory, directoryPages) { ReadSequence = r.Sequence }, Self);
     }
 
     private void OnDirectoryMapped(DirectoryMapped d)
@@ -146,10 +148,13 @@ public sealed partial class HmmMirrorActor
             return;
         }
         var directoryStart = job.Chunk.Start & ~(DirectoryBytes - 1);
-        for (var i = 0; i < job.Pages.Count; i++)
+        var pages = job.Pages;
+        var generations = job.Generations;
+        var iovaBase = job.IovaBase;
+        for (var i = 0; i < pages.Length; i++)
         {
             var addr = job.Chunk.Start + ((ulong)i << PageShift);
-            var page = job.Pages[i];
+            var page = pages[i];
             var pte = HmmPte.FromPfn(page.Pfn, page.Write).WithDriverFlags(page.IsDevicePrivate ? DevicePrivateFlag : 0);
             var err = _pt.Set(addr, pte);
             if (err != Errno.None)
@@ -157,8 +162,8 @@ public sealed partial class HmmMirrorActor
                 FailJob(err);
                 return;
             }
-            Iova? iova = job.IovaBase is { } b && !page.IsDevicePrivate ? b + (addr - directoryStart) : null;
-            _mapped[addr >> PageShift] = new MappedPage(job.Generations[i], job.ReadSequence, iova);
+            Iova? iova = iovaBase is { } b && !page.IsDevicePrivate ? b + (addr - directoryStart) : null;
+            _mapped.Set(addr >> PageShift, new MappedPage(generations[i], job.ReadSequence, iova));
         }
         if (Tracing) Publish(new MirrorCommitted(_device, _mm, job.Chunk, job.ReadSequence, _options.CheckSequenceBeforeCommit));
         job.Next = job.Chunk.End;

@@ -47,7 +47,7 @@ public sealed partial class HmmMirrorActor : ReceiveActor
 
     // What the device page table does not hold: per mapped page, the page generation and the
     // mm sequence it was read under, and its IOVA when the HMM domain mapped it.
-    private readonly Dictionary<ulong, MappedPage> _mapped = [];
+    private readonly MappedPages _mapped = new();
 
     private IActorRef? _hmmDomain;
     private Errno? _registration;
@@ -58,8 +58,6 @@ public sealed partial class HmmMirrorActor : ReceiveActor
     private long _pagesCopied;
     private long _invalidations;
     private long _directoryMaps;
-
-    private readonly record struct MappedPage(int Generation, long Sequence, Iova? Iova);
 
     /// <param name="mm">The MmActor this device mirrors.</param>
     /// <param name="device">The device's name: unique per mm, and the owner name of its device-private memory pool.</param>

@@ -34,19 +34,47 @@ public sealed partial class MmActor
             return;
         }
         var device = DeviceOf(replyTo);
-        var needs = new List<(ulong Vpn, InvalidationEvent Event)>();
-        ForEachPage(range, (vpn, vma) =>
+        var ptes = ReadPtes(range);
+        List<(ulong Vpn, InvalidationEvent Event)>? needs = null;
+        var vpn = Vpn(range.Start);
+        var end = Vpn(range.End);
+        // The permission check proved the range has no hole: consecutive VMAs cover it.
+        for (int vi = IndexAtOrAfter(range.Start), i = 0; vpn < end; vi++)
         {
-            if (FaultInvalidation(vpn, vma!, f.Write, device) is { } evt) needs.Add((vpn, evt));
-        });
-        if (needs.Count == 0)
+            var vma = _vmas[vi];
+            for (var pieceEnd = Math.Min(end, Vpn(vma.End)); vpn < pieceEnd; vpn++, i++)
+                if (FaultInvalidation(ptes[i], vma, f.Write, device) is { } evt) (needs ??= []).Add((vpn, evt));
+        }
+        if (needs == null)
         {
-            replyTo.Tell(FaultRange(range, f.Write, device), Self);
+            replyTo.Tell(FaultRange(range, f.Write, device, ptes), Self);
             return;
         }
         RangeFaultReply? result = null;
-        Invalidate(Coalesce(needs), () => result = FaultRange(range, f.Write, device), () => replyTo.Tell(result! with { Sequence = _sequence }, Self));
+        Invalidate(Coalesce(needs), () => result = FaultRange(range, f.Write, device, ReadPtes(range)),
+            () => replyTo.Tell(result! with { Sequence = _sequence }, Self));
     }
+
+    // Scratch for the entries of the range being faulted (reused: faults run one at a time and
+    // a range is one leaf directory, 512 pages, as the mirror sends them).
+    private CpuPte?[] _faultPtes = [];
+
+    // The undo log of the range fault in progress, reused for its lists' capacity.
+    private readonly PteJournal _faultJournal = new();
+
+    /// <summary>The entries of every page of the range (null for pte_none), one table lookup each.</summary>
+    private CpuPte?[] ReadPtes(AddressRange range)
+    {
+        var pages = (int)range.Pages;
+        var ptes = _faultPtes.Length >= pages ? _faultPtes : new CpuPte?[pages];
+        if (pages <= MaxScratchPages && ptes != _faultPtes) _faultPtes = ptes;
+        var vpn = Vpn(range.Start);
+        for (var i = 0; i < pages; i++, vpn++) ptes[i] = _pt.TryGetValue(vpn, out var pte) ? pte : null;
+        return ptes;
+    }
+
+    // Larger ranges get a scratch array of their own, so one huge fault does not pin memory.
+    private const int MaxScratchPages = 4096;
 
     /// <summary>The first error of the range in address order: a hole or an unreadable VMA is EFAULT, a write to a read-only VMA EPERM.</summary>
     private Errno CheckFaultPermissions(AddressRange range, bool write)
@@ -61,29 +89,64 @@ public sealed partial class MmActor
         return at >= range.End ? Errno.None : Errno.EFAULT;
     }
 
-    // Faults every page of a range whose permissions were checked; all or nothing.
-    private RangeFaultReply FaultRange(AddressRange range, bool write, string? device)
+    /// <summary>
+    /// Faults every page of a range whose permissions were checked, given its entries
+    /// (<see cref="ReadPtes"/>); all or nothing. The fresh pages the range needs are allocated in
+    /// one bulk call before any entry changes (and the zero page, if a page maps it), so ENOMEM
+    /// fails the fault before it touched the table; the journal still rolls back whatever a page
+    /// could not finish.
+    /// </summary>
+    private RangeFaultReply FaultRange(AddressRange range, bool write, string? device, CpuPte?[] ptes)
     {
-        var journal = new PteJournal();
-        var pages = new HmmPfn[range.Pages];
-        var i = 0;
-        var err = Errno.None;
-        ForEachPage(range, (vpn, vma) =>
+        var pages = (int)range.Pages;
+        var first = Vpn(range.Start);
+        var end = Vpn(range.End);
+        var fresh = 0;
+        var zero = false;
+        var vpn = first;
+        for (int vi = IndexAtOrAfter(range.Start), i = 0; vpn < end; vi++)
         {
-            if (err != Errno.None) return;
-            var keep = _pt.TryGetValue(vpn, out var pte) && pte.Kind == CpuPteKind.DevicePrivate
-                && pte.Owner == device && device != null && (!write || pte.Writable);
-            if (!keep) err = FaultIn(vpn, vma!, write, journal);
-            if (err == Errno.None) pages[i++] = ToHmmPfn(_pt[vpn], vma!);
-        });
-        if (err != Errno.None)
+            var vma = _vmas[vi];
+            for (var pieceEnd = Math.Min(end, Vpn(vma.End)); vpn < pieceEnd; vpn++, i++)
+            {
+                if (Keeps(ptes[i], write, device)) continue;
+                fresh += FreshPagesNeeded(ptes[i], vma, write);
+                zero |= ptes[i] == null && !write && !vma.IsShared;
+            }
+        }
+        var journal = _faultJournal;
+        journal.Reset();
+        var err = zero ? EnsureZeroPage(out _) : Errno.None;
+        if (err == Errno.None && fresh > 0) err = ReserveSystemPages(fresh, journal);
+        if (err != Errno.None) return new RangeFaultReply(err, _sequence, []);
+
+        var result = new HmmPfn[pages];
+        vpn = first;
+        for (int vi = IndexAtOrAfter(range.Start), i = 0; vpn < end; vi++)
         {
-            RollbackJournal(journal);
-            return new RangeFaultReply(err, _sequence, []);
+            var vma = _vmas[vi];
+            for (var pieceEnd = Math.Min(end, Vpn(vma.End)); vpn < pieceEnd; vpn++, i++)
+            {
+                var current = ptes[i];
+                CpuPte now;
+                if (Keeps(current, write, device)) now = current!.Value;
+                else if ((err = FaultIn(vpn, vma, write, journal, current, out now)) != Errno.None)
+                {
+                    RollbackJournal(journal);
+                    journal.Reset();
+                    return new RangeFaultReply(err, _sequence, []);
+                }
+                result[i] = ToHmmPfn(now, vma);
+            }
         }
         CommitJournal(journal);
-        return new RangeFaultReply(Errno.None, _sequence, pages);
+        journal.Reset();
+        return new RangeFaultReply(Errno.None, _sequence, result);
     }
+
+    /// <summary>hmm_range_fault leaves the requesting device's own private page alone (dev_private_owner) unless it must become writable.</summary>
+    private static bool Keeps(CpuPte? current, bool write, string? device) =>
+        current is { Kind: CpuPteKind.DevicePrivate } pte && device != null && pte.Owner == device && (!write || pte.Writable);
 
     /// <summary>
     /// hmm_range_fault without HMM_PFN_REQ_FAULT (dmirror_range_snapshot): nothing is faulted

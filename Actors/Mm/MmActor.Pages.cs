@@ -22,11 +22,37 @@ public sealed partial class MmActor
         journal?.Changed(vpn, old);
     }
 
+    // Records the entry being replaced without looking it up again (the caller read it).
+    private void ReplacePte(ulong vpn, CpuPte? old, CpuPte pte, PteJournal journal)
+    {
+        journal.Changed(vpn, old);
+        _pt[vpn] = pte;
+    }
+
+    /// <summary>A page from the journal's reserve if it has one left, else alloc_page().</summary>
     private Errno AllocSystemPage(out Pfn pfn, PteJournal journal)
     {
+        if (journal.TryTakeReserved(out pfn)) return Errno.None;
         var err = _memory.AllocPage(out pfn);
         if (err == Errno.None) journal.Allocated(pfn);
         return err;
+    }
+
+    /// <summary>
+    /// alloc_pages_bulk() of <paramref name="count"/> pages into the journal's reserve, under one
+    /// lock of the pool instead of one per page. All or nothing: ENOMEM puts back what it got.
+    /// </summary>
+    private Errno ReserveSystemPages(int count, PteJournal journal)
+    {
+        var buffer = journal.ReserveBuffer(count);
+        var got = _memory.AllocPages(buffer);
+        if (got == count)
+        {
+            journal.Reserve(count);
+            return Errno.None;
+        }
+        foreach (var pfn in buffer[..got]) _memory.PutPage(pfn);
+        return Errno.ENOMEM;
     }
 
     /// <summary>The zero page (ZERO_PAGE), allocated on first use; the mm keeps one reference on it.</summary>
@@ -68,6 +94,8 @@ public sealed partial class MmActor
     /// <summary>The operation succeeded: put the pages it replaced.</summary>
     private void CommitJournal(PteJournal journal)
     {
+        // Reserved pages nobody took were never mapped: back to the pool, untraced like a rollback.
+        foreach (var pfn in journal.UntakenReserve) _memory.PutPage(pfn);
         if (journal.DeferredPuts.Count == 0) return;
         var trace = Tracing;
         foreach (var pfn in journal.DeferredPuts) PutPage(pfn, trace);
@@ -83,6 +111,7 @@ public sealed partial class MmActor
             else _pt.Remove(vpn);
         }
         foreach (var pfn in journal.AllocatedPages) _memory.PutPage(pfn);
+        foreach (var pfn in journal.UntakenReserve) _memory.PutPage(pfn);
     }
 
     /// <summary>
@@ -92,9 +121,13 @@ public sealed partial class MmActor
     /// pfn (do_wp_page's MMU_NOTIFY_CLEAR), a device-private page another device (or the CPU)
     /// needs migrates back, a device-exclusive entry is restored. Null if it needs none.
     /// </summary>
-    private InvalidationEvent? FaultInvalidation(ulong vpn, Vma vma, bool write, string? device)
+    private InvalidationEvent? FaultInvalidation(ulong vpn, Vma vma, bool write, string? device) =>
+        FaultInvalidation(_pt.TryGetValue(vpn, out var pte) ? pte : null, vma, write, device);
+
+    /// <summary><see cref="FaultInvalidation(ulong, Vma, bool, string?)"/> for an entry the caller looked up (null: pte_none).</summary>
+    private InvalidationEvent? FaultInvalidation(CpuPte? current, Vma vma, bool write, string? device)
     {
-        if (!_pt.TryGetValue(vpn, out var pte)) return null;
+        if (current is not { } pte) return null;
         switch (pte.Kind)
         {
             case CpuPteKind.Zero:
@@ -116,29 +149,43 @@ public sealed partial class MmActor
     /// a device-exclusive entry. A change that <see cref="FaultInvalidation"/> flags must run
     /// under that invalidation. ENOMEM leaves the journal to roll back.
     /// </summary>
-    private Errno FaultIn(ulong vpn, Vma vma, bool write, PteJournal journal)
+    private Errno FaultIn(ulong vpn, Vma vma, bool write, PteJournal journal) =>
+        FaultIn(vpn, vma, write, journal, _pt.TryGetValue(vpn, out var pte) ? pte : null, out _);
+
+    /// <summary>
+    /// <see cref="FaultIn(ulong, Vma, bool, PteJournal)"/> for the entry the caller looked up
+    /// (<paramref name="current"/>, null for pte_none), so the table is searched once per page;
+    /// <paramref name="result"/> is the entry the page has afterwards. Fresh pages come from the
+    /// journal's reserve when the caller filled it (<see cref="FreshPagesNeeded"/>).
+    /// </summary>
+    private Errno FaultIn(ulong vpn, Vma vma, bool write, PteJournal journal, CpuPte? current, out CpuPte result)
     {
-        if (!_pt.TryGetValue(vpn, out var pte))
+        if (current is not { } pte)
         {
             Errno err;
             if (!write && !vma.IsShared)
             {
                 err = EnsureZeroPage(out var zero);
-                if (err == Errno.None) SetPte(vpn, new CpuPte(CpuPteKind.Zero, zero, false), journal);
+                result = new CpuPte(CpuPteKind.Zero, zero, false);
+                if (err == Errno.None) ReplacePte(vpn, null, result, journal);
                 return err;
             }
             err = AllocSystemPage(out var fresh, journal);
-            if (err == Errno.None) SetPte(vpn, CpuPte.Frame(fresh, vma.IsShared ? vma.CanWrite : true), journal);
+            result = CpuPte.Frame(fresh, vma.IsShared ? vma.CanWrite : true);
+            if (err == Errno.None) ReplacePte(vpn, null, result, journal);
             return err;
         }
+        result = pte;
         switch (pte.Kind)
         {
             case CpuPteKind.Zero:
             {
                 if (!write) return Errno.None;
                 var err = AllocSystemPage(out var fresh, journal);
-                if (err == Errno.None) SetPte(vpn, CpuPte.Frame(fresh, true), journal);
-                return err;
+                if (err != Errno.None) return err;
+                result = CpuPte.Frame(fresh, true);
+                ReplacePte(vpn, pte, result, journal);
+                return Errno.None;
             }
             case CpuPteKind.DevicePrivate:
             {
@@ -147,29 +194,51 @@ public sealed partial class MmActor
                 if (err != Errno.None) return err;
                 _memory.CopyPage(fresh, pte.Pfn);
                 journal.PutLater(pte.Pfn);
-                pte = CpuPte.Frame(fresh, pte.Writable);
-                SetPte(vpn, pte, journal);
+                result = CpuPte.Frame(fresh, pte.Writable);
+                ReplacePte(vpn, pte, result, journal);
                 break;
             }
             case CpuPteKind.Exclusive:
                 // remove_device_exclusive_entry / restore_exclusive_pte: the pte comes back writable,
                 // as make_device_exclusive took it for write.
-                pte = CpuPte.Frame(pte.Pfn, true);
-                SetPte(vpn, pte, journal);
+                result = CpuPte.Frame(pte.Pfn, true);
+                ReplacePte(vpn, pte, result, journal);
                 break;
         }
+        pte = result;
         if (!write || pte.Writable) return Errno.None;
         if (vma.IsShared || _memory.PageRefCount(pte.Pfn) == 1)
         {
-            SetPte(vpn, CpuPte.Frame(pte.Pfn, true), journal);
+            result = CpuPte.Frame(pte.Pfn, true);
+            ReplacePte(vpn, pte, result, journal);
             return Errno.None;
         }
         var copyErr = AllocSystemPage(out var copy, journal);
         if (copyErr != Errno.None) return copyErr;
         _memory.CopyPage(copy, pte.Pfn);
         journal.PutLater(pte.Pfn);
-        SetPte(vpn, CpuPte.Frame(copy, true), journal);
+        result = CpuPte.Frame(copy, true);
+        ReplacePte(vpn, pte, result, journal);
         return Errno.None;
+    }
+
+    /// <summary>
+    /// How many fresh system pages <see cref="FaultIn(ulong, Vma, bool, PteJournal, CpuPte?, out CpuPte)"/>
+    /// allocates for this entry, so a range fault can allocate them in one bulk call: one for a
+    /// missing page that does not get the zero page, a write to the zero page, a device-private
+    /// page coming back, or a copy-on-write break; none otherwise. Reference counts cannot change
+    /// in between, as the fault defers its puts to the commit.
+    /// </summary>
+    private int FreshPagesNeeded(CpuPte? current, Vma vma, bool write)
+    {
+        if (current is not { } pte) return write || vma.IsShared ? 1 : 0;
+        return pte.Kind switch
+        {
+            CpuPteKind.Zero => write ? 1 : 0,
+            CpuPteKind.DevicePrivate => 1,
+            CpuPteKind.Frame => write && !pte.Writable && !vma.IsShared && _memory.PageRefCount(pte.Pfn) != 1 ? 1 : 0,
+            _ => 0,
+        };
     }
 
     /// <summary>What a device sees of an entry (hmm_vma_handle_pte's pfn and HMM_PFN_WRITE).</summary>

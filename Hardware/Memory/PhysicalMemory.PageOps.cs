@@ -9,6 +9,12 @@ public sealed partial class PhysicalMemory
     /// <summary>alloc_page() from host RAM; <see cref="Errno.ENOMEM"/> when it is full.</summary>
     public Errno AllocPage(out Pfn pfn) => SystemRam.AllocPage(out pfn);
 
+    /// <summary>
+    /// alloc_pages_bulk() from host RAM: fills <paramref name="pfns"/> from the front under one
+    /// lock of the pool and returns how many zeroed pages it got (fewer: RAM ran out).
+    /// </summary>
+    public int AllocPages(Span<Pfn> pfns) => SystemRam.AllocPages(pfns);
+
     public Errno GetPage(Pfn pfn) => PoolOf(pfn) is { } pool ? pool.GetPage(pfn) : Errno.ENXIO;
 
     public Errno PutPage(Pfn pfn) => PoolOf(pfn) is { } pool ? pool.PutPage(pfn) : Errno.ENXIO;

@@ -260,6 +260,42 @@ public abstract class MmActorTests(ITestOutputHelper output, bool deterministic)
         Assert.All(w.Pages, p => Assert.True(p.Write));
         Assert.Equal(0, w.Sequence % 2);
     }
+
+    [Fact]
+    public void A_write_fault_allocates_exactly_the_missing_pages_zeroed_with_one_reference_each()
+    {
+        var addr = Mmap(64);
+        CpuFill(addr, 4, i => i + 1);                                      // pages 0-3: frames of their own
+        RangeFaultReply Fault(ulong page, ulong pages, bool write) =>
+            Call<RangeFaultReply>(Mm, new RangeFault(AddressRange.FromLength(addr + page * Page, pages * Page), write));
+        var written = Fault(0, 4, write: false).Pages.Select(p => p.Pfn).ToArray();
+        Assert.All(Fault(8, 8, write: false).Pages, p => Assert.False(p.Write)); // pages 8-15: the zero page
+        var before = Memory.Counters;
+
+        var fault = Fault(0, 64, write: true);
+
+        Assert.Equal(Errno.None, fault.Errno);
+        var after = Memory.Counters;
+        // 60 fresh pages: the 52 missing ones and the 8 that mapped the zero page; nothing failed or leaked.
+        Assert.Equal(60, after.Allocated - before.Allocated);
+        Assert.Equal(60, after.Live - before.Live);
+        Assert.Equal(before.AllocFailures, after.AllocFailures);
+        Assert.Equal(64, fault.Pages.Count);
+        Assert.Equal(64, fault.Pages.Select(p => p.Pfn).Distinct().Count());
+        Assert.Equal(written, fault.Pages.Take(4).Select(p => p.Pfn));
+        for (var i = 0; i < 64; i++)
+        {
+            var page = fault.Pages[i];
+            Assert.True(page.Write);
+            Assert.Equal(1, Memory.PageRefCount(page.Pfn));
+            Assert.Equal(Errno.None, Memory.ReadPage(page.Pfn, out var value));
+            Assert.Equal(i < 4 ? (ulong)i + 1 : 0, value);
+        }
+        Assert.Equal(64L, Stats().ResidentPages);
+        // Faulting the range again allocates nothing: every page is already mapped writable.
+        Assert.Equal(fault.Pages, Fault(0, 64, write: true).Pages);
+        Assert.Equal(after.Allocated, Memory.Counters.Allocated);
+    }
 }
 
 public sealed class MmActorTestsOnThreadPool(ITestOutputHelper output) : MmActorTests(output, deterministic: false);
