@@ -9,6 +9,8 @@ using IommuSim.Messages.Hmm;
 using IommuSim.Messages.Mm;
 using IommuSim.Runtime;
 
+using static IommuSim.LoadTests.Domain.DomainSetup;
+
 namespace IommuSim.LoadTests.Domain;
 
 /// <summary>
@@ -110,18 +112,6 @@ public sealed class FaultScenario(DomainSettings settings) : IScenario
         {
             BenchmarkSystems.Shutdown(system);
         }
-    }
-
-    private static T Ask<T>(IActorRef target, object message)
-    {
-        var task = target.Ask<T>(message, TimeSpan.FromMinutes(1));
-        BenchmarkSystems.Wait(task, message.GetType().Name);
-        return task.Result;
-    }
-
-    private static void Expect(Errno errno, string what)
-    {
-        if (errno != Errno.None) throw new InvalidOperationException($"{what} failed: {errno.Describe()}");
     }
 
     /// <summary>A device driver: dmirror commands of <c>batch</c> pages over the buffer, <c>window</c> queued at its mirror, then a signal.</summary>

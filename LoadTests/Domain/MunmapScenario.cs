@@ -13,6 +13,8 @@ using IommuSim.Messages.Iommu;
 using IommuSim.Messages.Mm;
 using IommuSim.Runtime;
 
+using static IommuSim.LoadTests.Domain.DomainSetup;
+
 namespace IommuSim.LoadTests.Domain;
 
 /// <summary>
@@ -122,15 +124,4 @@ public sealed class MunmapScenario(DomainSettings settings) : IScenario
         foreach (var d in drivers) system.Stop(d);
     }
 
-    private static T Ask<T>(IActorRef target, object message)
-    {
-        var task = target.Ask<T>(message, TimeSpan.FromMinutes(1));
-        BenchmarkSystems.Wait(task, message.GetType().Name);
-        return task.Result;
-    }
-
-    private static void Expect(Errno errno, string what)
-    {
-        if (errno != Errno.None) throw new InvalidOperationException($"{what} failed: {errno.Describe()}");
-    }
 }

@@ -9,6 +9,8 @@ using IommuSim.Messages;
 using IommuSim.Messages.Iommu;
 using IommuSim.Runtime;
 
+using static IommuSim.LoadTests.Domain.DomainSetup;
+
 namespace IommuSim.LoadTests.Domain;
 
 /// <summary>
@@ -130,18 +132,6 @@ public sealed class TranslationScenario(DomainSettings settings) : IScenario
         var warm = Ask<DmaCompleted>(device, new DmaRead(new Iova(IovaBase), (int)frames));
         Expect(warm.Errno, "warm-up burst");
         return new Machine(unit, device);
-    }
-
-    private static T Ask<T>(IActorRef target, object message)
-    {
-        var task = target.Ask<T>(message, TimeSpan.FromMinutes(1));
-        BenchmarkSystems.Wait(task, message.GetType().Name);
-        return task.Result;
-    }
-
-    private static void Expect(Errno errno, string what)
-    {
-        if (errno != Errno.None) throw new InvalidOperationException($"{what} failed: {errno.Describe()}");
     }
 
     /// <summary>Keeps <c>window</c> bursts in flight through one device over the working set, then signals.</summary>
