@@ -3,6 +3,8 @@ using IommuSim.LoadTests;
 using IommuSim.LoadTests.Domain;
 using Xunit;
 
+using static IommuSim.LoadTests.Tests.ScenarioReport;
+
 namespace IommuSim.LoadTests.Tests;
 
 /// <summary>
@@ -21,30 +23,8 @@ public sealed class DomainBenchmarkTests
         MunmapMirrorsPerDomain = 2,
     };
 
-    private static JsonElement[] RunScenario(string name)
-    {
-        var scenario = DomainBenchmark.Scenarios(Tiny).Single(s => s.Name == name);
-        using var table = new StringWriter();
-        var results = BenchmarkCommand.Run([scenario], table);
-        var json = BenchmarkReport.ToJson(BenchmarkReport.Build(results, DateTimeOffset.UtcNow));
-        using var doc = JsonDocument.Parse(json);
-        var array = doc.RootElement.GetProperty("results").EnumerateArray().Select(e => e.Clone()).ToArray();
-        Assert.All(array, r => Assert.Equal(name, r.GetProperty("scenario").GetString()));
-        var rows = table.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(array.Length + 2, rows.Length);
-        return array;
-    }
-
-    private static void AssertFields(JsonElement obj, params string[] expected) =>
-        Assert.Equal(expected, obj.EnumerateObject().Select(p => p.Name).ToArray());
-
-    private static void AssertRunsAndMedian(double median, JsonElement runs)
-    {
-        var values = runs.EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        Assert.Equal(3, values.Length);
-        Assert.All(values, v => Assert.True(v > 0, $"run value {v} should be positive"));
-        Assert.Equal(values.Order().ElementAt(1), median);
-    }
+    private static JsonElement[] RunScenario(string name) =>
+        ScenarioReport.Run(DomainBenchmark.Scenarios(Tiny).Single(s => s.Name == name));
 
     [Fact]
     public void The_domain_family_lists_the_fault_and_munmap_scenarios()

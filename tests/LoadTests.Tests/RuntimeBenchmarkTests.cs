@@ -1,3 +1,4 @@
+using static IommuSim.LoadTests.Tests.ScenarioReport;
 using System.CommandLine;
 using System.Text.Json;
 using IommuSim.LoadTests;
@@ -27,35 +28,8 @@ public sealed class RuntimeBenchmarkTests
         DeterministicDeliveries = 2000,
     };
 
-    private static JsonElement[] RunScenario(string name)
-    {
-        var scenario = RuntimeBenchmark.Scenarios(Tiny).Single(s => s.Name == name);
-        using var table = new StringWriter();
-        var results = BenchmarkCommand.Run([scenario], table);
-        var json = BenchmarkReport.ToJson(BenchmarkReport.Build(results, DateTimeOffset.UtcNow));
-        using var doc = JsonDocument.Parse(json);
-        var array = doc.RootElement.GetProperty("results").EnumerateArray().Select(e => e.Clone()).ToArray();
-        Assert.All(array, r => Assert.Equal(name, r.GetProperty("scenario").GetString()));
-        // One table row per result, after the header and its rule.
-        var rows = table.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(array.Length + 2, rows.Length);
-        Assert.All(rows.Skip(2), row => Assert.StartsWith(name, row, StringComparison.Ordinal));
-        return array;
-    }
-
-    private static void AssertFields(JsonElement obj, params string[] expected) =>
-        Assert.Equal(expected, obj.EnumerateObject().Select(p => p.Name).ToArray());
-
-    /// <summary>Three positive runs whose middle value is the median.</summary>
-    private static void AssertRunsAndMedian(double median, IEnumerable<double> runs)
-    {
-        var values = runs.ToArray();
-        Assert.Equal(3, values.Length);
-        Assert.All(values, v => Assert.True(v > 0, $"run value {v} should be positive"));
-        Assert.Equal(values.Order().ElementAt(1), median);
-    }
-
-    private static IEnumerable<double> Doubles(JsonElement array) => array.EnumerateArray().Select(e => e.GetDouble());
+    private static JsonElement[] RunScenario(string name) =>
+        ScenarioReport.Run(RuntimeBenchmark.Scenarios(Tiny).Single(s => s.Name == name));
 
     [Fact]
     public void Pingpong_reports_every_pairs_and_window_combination()
