@@ -17,50 +17,14 @@ namespace IommuSim.Actors.Tests.Iommu;
 /// dispatcher), a physical memory, and helpers to build units, devices and domains and to talk
 /// to them from the test actor.
 /// </summary>
-public abstract class IommuKit : IDisposable
+public abstract class IommuKit(ITestOutputHelper output, bool deterministic, ulong seed = 1)
+    : IommuSim.TestKit.DispatcherTestBase(output, deterministic, seed)
 {
-    protected IommuKit(ITestOutputHelper output, bool deterministic, ulong seed = 1) =>
-        Kit = deterministic ? new IommuSim.TestKit.DeterministicTestKit(output, seed) : new IommuSim.TestKit.TestKit(output);
-
-    /// <summary>The test kit: <see cref="IommuSim.TestKit.TestKit"/> on the thread pool, or <see cref="IommuSim.TestKit.DeterministicTestKit"/>.</summary>
-    protected IommuSim.TestKit.TestKit Kit { get; }
-
-    protected ActorSystem Sys => Kit.Sys;
-
-    protected IActorRef TestActor => Kit.TestActor;
-
-    protected void Send(IActorRef target, object message) => Kit.Send(target, message);
-
-    protected T ExpectMsg<T>(TimeSpan? timeout = null) => Kit.ExpectMsg<T>(timeout);
-
-    protected void ExpectNoMsg(TimeSpan? duration = null) => Kit.ExpectNoMsg(duration);
-
-    protected void AwaitAssert(Action assertion, TimeSpan? duration = null) => Kit.AwaitAssert(assertion, duration);
-
-    protected IommuSim.TestKit.TestProbe CreateTestProbe(string? name = null) => Kit.CreateTestProbe(name);
-
-    protected IActorRef Watch(IActorRef target) => Kit.Watch(target);
-
-    protected Terminated ExpectTerminated(IActorRef target) => Kit.ExpectTerminated(target);
-
-    public void Dispose()
-    {
-        Kit.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
     public const ulong K4 = 0x1000;
     public const ulong M2 = 0x20_0000;
     public const ulong G1 = 0x4000_0000;
 
     protected PhysicalMemory Memory { get; } = new(4UL << 30);
-
-
-    protected T Call<T>(IActorRef target, object request) where T : class
-    {
-        Send(target, request);
-        return ExpectMsg<T>();
-    }
 
     protected IommuUnitHandle Unit(string name = "iommu0", Func<IommuUnitConfig, IommuUnitConfig>? edit = null)
     {

@@ -15,50 +15,13 @@ namespace IommuSim.Hardware.Tests.Actors;
 /// memory, and helpers to make units, devices and pages. Every test class derives twice, once per
 /// dispatcher, so each test runs on both.
 /// </summary>
-public abstract class HardwareKit : IDisposable
+public abstract class HardwareKit(ITestOutputHelper output, bool deterministic, ulong seed = 1)
+    : IommuSim.TestKit.DispatcherTestBase(output, deterministic, seed)
 {
-    protected HardwareKit(ITestOutputHelper output, bool deterministic, ulong seed = 1) =>
-        Kit = deterministic ? new IommuSim.TestKit.DeterministicTestKit(output, seed) : new IommuSim.TestKit.TestKit(output);
-
-    /// <summary>The test kit: <see cref="IommuSim.TestKit.TestKit"/> on the thread pool, or <see cref="IommuSim.TestKit.DeterministicTestKit"/>.</summary>
-    protected IommuSim.TestKit.TestKit Kit { get; }
-
-    protected ActorSystem Sys => Kit.Sys;
-
-    protected IActorRef TestActor => Kit.TestActor;
-
-    protected void Send(IActorRef target, object message) => Kit.Send(target, message);
-
-    protected T ExpectMsg<T>(TimeSpan? timeout = null) => Kit.ExpectMsg<T>(timeout);
-
-    protected void ExpectNoMsg(TimeSpan? duration = null) => Kit.ExpectNoMsg(duration);
-
-    protected void AwaitAssert(Action assertion, TimeSpan? duration = null) => Kit.AwaitAssert(assertion, duration);
-
-    protected IommuSim.TestKit.TestProbe CreateTestProbe(string? name = null) => Kit.CreateTestProbe(name);
-
-    protected IActorRef Watch(IActorRef target) => Kit.Watch(target);
-
-    protected Terminated ExpectTerminated(IActorRef target) => Kit.ExpectTerminated(target);
-
-    public void Dispose()
-    {
-        Kit.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
     public const ulong K4 = 0x1000;
     public const ulong M2 = 0x20_0000;
 
     protected PhysicalMemory Memory { get; } = new(256UL << 20);
-
-
-    /// <summary>Sends a request from the test actor and returns its reply.</summary>
-    protected T Call<T>(IActorRef target, object request) where T : class
-    {
-        Send(target, request);
-        return ExpectMsg<T>();
-    }
 
     protected static IommuUnitConfig UnitConfig(string name, Func<IommuUnitCapabilities, IommuUnitCapabilities>? edit = null) =>
         new(name, edit is null ? IommuUnitCapabilities.IntelVtd : edit(IommuUnitCapabilities.IntelVtd));
