@@ -1,6 +1,7 @@
 using System.CommandLine;
 using IommuSim.LoadTests.Domain;
 using IommuSim.LoadTests.Runtime;
+using IommuSim.LoadTests.Seeds;
 
 namespace IommuSim.LoadTests;
 
@@ -15,6 +16,7 @@ public static class Program
         var root = new RootCommand("iommusim benchmarks and load scenarios");
         root.Subcommands.Add(RuntimeBenchmark.CreateCommand());
         root.Subcommands.Add(DomainBenchmark.CreateCommand());
+        root.Subcommands.Add(SeedsBenchmark.CreateCommand());
         return root;
     }
 
