@@ -10,7 +10,7 @@ public sealed partial class HmmMirrorActor
     /// <summary>Reads one value from every page of the range; every page must be mapped.</summary>
     private ulong[] ReadPages(AddressRange range)
     {
-        var trace = Tracing;
+        var trace = TracingDma;
         var values = new ulong[range.Pages];
         for (var i = 0; i < values.Length; i++)
         {
@@ -25,7 +25,7 @@ public sealed partial class HmmMirrorActor
     /// <summary>Writes one value to every page of the range; every page must be mapped writable.</summary>
     private void WritePages(AddressRange range, IReadOnlyList<ulong> values)
     {
-        var trace = Tracing;
+        var trace = TracingDma;
         for (var i = 0; i < values.Count; i++)
         {
             var addr = range.Start + ((ulong)i << PageShift);
@@ -35,6 +35,10 @@ public sealed partial class HmmMirrorActor
         }
         _pagesCopied += values.Count;
     }
+
+    // Checked for the type itself, not for ITraceEvent: a subscriber to DmaAccess alone (the
+    // cost model, a test) gets the accesses without making the mirror publish everything else.
+    private bool TracingDma => Context.System.EventStream.HasSubscribers(typeof(DmaAccess));
 
     /// <summary>
     /// The pfn the device page table maps at <paramref name="addr"/>, publishing the access with

@@ -60,6 +60,8 @@ public sealed partial class HmmMirrorActor
         var end = directoryEnd == 0 ? job.Range.End : Math.Min(job.Range.End, directoryEnd);
         job.Chunk = new AddressRange(job.Next, end);
         job.Retries = 0;
+        if (Context.System.EventStream.HasSubscribers(typeof(DeviceFaultStarted)))
+            Publish(new DeviceFaultStarted(_device, _mm, job.Chunk, job.Write));
         SendFault(job);
     }
 

@@ -28,6 +28,9 @@ public sealed partial class DeviceActor
         public IReadOnlyList<AtsEntry>? Answer { get; set; }
         public int AnswerIndex { get; set; }
         public Errno AnswerErrno { get; set; }
+        // Pages translated by the ATC and from the unit's ATS answers, for DeviceTlbLookups.
+        public int Hits { get; set; }
+        public int Misses { get; set; }
     }
 
     private AtcBurst? _burst;
@@ -80,6 +83,7 @@ public sealed partial class DeviceActor
                     var entry = answer[burst.AnswerIndex];
                     phys = new PhysAddr(entry.PageBase.Value | (va & (entry.PageSize - 1)));
                     prot = entry.Prot;
+                    burst.Misses++;
                 }
                 else if (burst.AnswerErrno != Errno.None)
                 {
@@ -96,6 +100,7 @@ public sealed partial class DeviceActor
             else if (atc.Lookup(0, NoPasid, iova, out var hit))
             {
                 _atcHits++;
+                burst.Hits++;
                 phys = hit.Phys;
                 prot = (IommuProt)(int)hit.Prot;
             }
@@ -159,6 +164,8 @@ public sealed partial class DeviceActor
     private void FinishAtcBurst(AtcBurst burst, Errno errno)
     {
         _burst = null;
+        if (Context.System.EventStream.HasSubscribers(typeof(DeviceTlbLookups)))
+            Context.System.EventStream.Publish(new DeviceTlbLookups(_options.Name, burst.Write, burst.Hits, burst.Misses, burst.Done));
         if (errno != Errno.None && Context.System.EventStream.HasSubscribers(typeof(DeviceDmaFault)))
             Context.System.EventStream.Publish(new DeviceDmaFault(_options.Name, _atcDomain,
                 new Iova(burst.Iova + ((ulong)burst.Done << PageSize.BaseShift)), burst.Write, errno));

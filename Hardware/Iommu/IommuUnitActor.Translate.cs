@@ -29,6 +29,7 @@ public sealed partial class IommuUnitActor
         public int WalkFirst { get; set; }
         public DomainContext? WalkContext { get; set; }
         public double CostNs { get; set; }
+        public LookupCounts Lookups;
     }
 
     /// <summary>The walk in flight: the burst waiting for it, and the domain (and id) it asked.</summary>
@@ -117,11 +118,13 @@ public sealed partial class IommuUnitActor
                 pageBytes = PageSize.Size4K.Bytes;
                 prot = IommuProt.Read | IommuProt.Write;
                 _bypassPages++;
+                job.Lookups.BypassPages++;
             }
             else if (job.Walked is { } walked && job.WalkContext == context && job.Done - job.WalkFirst < walked.Count)
             {
                 var t = walked[job.Done - job.WalkFirst];
                 if (t.Errno != Errno.None) return Finish(job, t.Errno, context);
+                job.Lookups.WalkedPages++;
                 pageBytes = t.PageSize;
                 pageBase = new PhysAddr(t.Phys.Value & ~(pageBytes - 1));
                 prot = t.Prot;
@@ -134,11 +137,13 @@ public sealed partial class IommuUnitActor
                 if (micro is not null && micro.Lookup(context.Id, NoPasid, iova, out hit))
                 {
                     _microTlbHits++;
+                    job.Lookups.MicroTlbHits++;
                     job.CostNs += costs.MicroTlbHitNs;
                 }
                 else if (_iotlb.Lookup(context.Id, NoPasid, iova, out hit))
                 {
                     job.CostNs += costs.IotlbHitNs;
+                    job.Lookups.IotlbHits++;
                     micro?.Fill(context.Id, NoPasid, iova, hit.PageSize, hit.PageBase, hit.Prot, hit.Dirty);
                 }
                 else
@@ -216,6 +221,7 @@ public sealed partial class IommuUnitActor
         _walks += walked.Pages.Count;
         _walkLevels += levels;
         job.CostNs += levels * _config.Costs.WalkLevelNs;
+        job.Lookups.WalkLevels += levels;
         job.Walked = walked.Pages;
         job.WalkFirst = job.Done;
         job.WalkContext = walk.Context;
@@ -247,6 +253,7 @@ public sealed partial class IommuUnitActor
                 new Iova(job.Iova + ((ulong)job.Done << PageSize.BaseShift)), job.Write, errno));
         Charge(job.CostNs);
         job.CostNs = 0;
+        PublishLookups(job);
         if (job.Ats is { } ats)
         {
             job.ReplyTo.Tell(new AtsTranslation(errno, ats, context?.Ref), Self);

@@ -6,6 +6,7 @@ namespace IommuSim.Hardware.Iommu;
 /// The simulated time an IOMMU unit charges on the deterministic dispatcher's virtual clock (the
 /// cost model DESIGN.md asks for: IOTLB hit, walk per level, invalidation, sync). Each burst or
 /// request adds its costs up and charges them once; the thread-pool dispatcher ignores them.
+/// The defaults equal akka.hocon's <c>sim.cost</c>, where their sources are cited.
 /// </summary>
 public sealed record IommuUnitCosts
 {
@@ -14,8 +15,8 @@ public sealed record IommuUnitCosts
     public double MicroTlbHitNs { get; init; } = 1;
     /// <summary>Per page-table level a walk reads (one memory access each).</summary>
     public double WalkLevelNs { get; init; } = 80;
-    /// <summary>Per page read or written in memory.</summary>
-    public double MemoryAccessNs { get; init; } = 10;
+    /// <summary>Per page read or written in memory (a 4 KiB transfer over the device's link).</summary>
+    public double MemoryAccessNs { get; init; } = 160;
     /// <summary>Per command submitted to the invalidation queue.</summary>
     public double InvalidationNs { get; init; } = 50;
     /// <summary>Per sync (CMD_SYNC round trip through the queue).</summary>

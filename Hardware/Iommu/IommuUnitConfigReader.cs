@@ -20,7 +20,7 @@ namespace IommuSim.Hardware.Iommu;
 ///     pasid-bits = 20, sva = on, page-requests = on, dirty-tracking = on
 ///     walk-batch-pages = 512
 ///     drop-device-tlb-invalidation = off   # bug injection
-///     cost { iotlb-hit-ns = 2, micro-tlb-hit-ns = 1, walk-level-ns = 80, memory-access-ns = 10, invalidation-ns = 50, sync-ns = 500 }
+///     cost { iotlb-hit-ns = 2, micro-tlb-hit-ns = 1, walk-level-ns = 80, memory-access-ns = 160, invalidation-ns = 50, sync-ns = 500 }
 ///   }
 /// }
 /// </code>
@@ -63,7 +63,9 @@ public static class IommuUnitConfigReader
     public static Config Settings(Config root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        return root.GetConfig(SettingsPath).WithFallback(ConfigurationFactory.Default().GetConfig(SettingsPath));
+        // Merged before the section is taken, so that the defaults' ${sim.cost.*} substitutions
+        // resolve against the caller's sim.cost (a scenario that changes a cost changes its units).
+        return root.WithFallback(ConfigurationFactory.Default()).GetConfig(SettingsPath);
     }
 
     /// <summary>Every unit of the section at <paramref name="path"/> of <paramref name="root"/>, in the order written.</summary>
@@ -233,9 +235,12 @@ public static class IommuUnitConfigReader
         };
     }
 
+    /// <summary>A cost: a number of nanoseconds, or a duration ("2ns", "1.5us"; the defaults are sim.cost's durations).</summary>
     private static double NonNegative(Config cost, string key)
     {
-        var value = cost.GetDouble(key);
+        var duration = cost.GetValue(key) is ConfigString text
+            && !double.TryParse(text.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+        var value = duration ? cost.GetNanoseconds(key) : cost.GetDouble(key);
         if (value < 0 || double.IsNaN(value))
             throw new ConfigException(cost.PositionOf(key), $"cost '{key}' must be a non-negative number of nanoseconds, not {value}");
         return value;

@@ -11,6 +11,24 @@ public sealed partial class Config
 
     public TimeSpan GetTimeSpan(string path, TimeSpan @default) => Optional(path) is { } value ? ToTimeSpan(FullPath(path), value) : @default;
 
+    /// <summary>
+    /// A duration in nanoseconds, exact below the 100 ns of a <see cref="TimeSpan"/> tick ("2ns",
+    /// "0.5us", "1.5 ms"; a bare number is milliseconds, as for <see cref="GetTimeSpan(string)"/>):
+    /// for costs that are a few nanoseconds each.
+    /// </summary>
+    public double GetNanoseconds(string path)
+    {
+        var value = Require(path, "a duration");
+        string text = value switch
+        {
+            ConfigNumber number => number.Text,
+            ConfigString written => written.Value,
+            _ => throw WrongType(FullPath(path), value, "a duration"),
+        };
+        string? error = Durations.TryParseNanoseconds(text, out var nanoseconds);
+        return error is null ? nanoseconds : throw new ConfigException(value.Position, $"invalid value for '{FullPath(path)}': {error}");
+    }
+
     /// <summary>"512", "4KiB", "1G" (powers of 1024), "10kB" (powers of 1000), "1 TiB"; a bare number is bytes.</summary>
     public long GetByteSize(string path) => ToByteSize(FullPath(path), Require(path, "a size in bytes"));
 

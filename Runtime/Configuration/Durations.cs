@@ -11,6 +11,34 @@ internal static class Durations
     public static string? TryParse(string text, out TimeSpan duration)
     {
         duration = default;
+        string? error = TryParseTicks(text, out decimal ticks);
+        if (error != null) return error;
+
+        // TimeSpan counts 100ns ticks; finer values round to the nearest tick.
+        decimal rounded = decimal.Round(ticks, MidpointRounding.AwayFromZero);
+        if (rounded > long.MaxValue || rounded < long.MinValue)
+        {
+            return $"'{text}' is out of range for a duration";
+        }
+
+        duration = TimeSpan.FromTicks((long)rounded);
+        return null;
+    }
+
+    /// <summary>As <see cref="TryParse"/>, in nanoseconds and without rounding to a tick.</summary>
+    public static string? TryParseNanoseconds(string text, out double nanoseconds)
+    {
+        nanoseconds = 0;
+        string? error = TryParseTicks(text, out decimal ticks);
+        if (error != null) return error;
+        if (UnitSyntax.Multiply(ticks, 100) is not decimal exact) return $"'{text}' is out of range for a duration";
+        nanoseconds = (double)exact;
+        return null;
+    }
+
+    private static string? TryParseTicks(string text, out decimal ticks)
+    {
+        ticks = 0;
         if (!UnitSyntax.TrySplit(text, out decimal number, out string unit))
         {
             return $"'{text}' is not a duration: expected a number followed by an optional unit ({UnitList})";
@@ -21,15 +49,12 @@ internal static class Durations
             return $"'{text}' is not a duration: unknown unit '{unit}'; expected {UnitList}";
         }
 
-        // TimeSpan counts 100ns ticks; finer values round to the nearest tick.
-        decimal? ticks = UnitSyntax.Multiply(number, ticksPerUnit);
-        decimal rounded = ticks is decimal exact ? decimal.Round(exact, MidpointRounding.AwayFromZero) : 0;
-        if (ticks is null || rounded > long.MaxValue || rounded < long.MinValue)
+        if (UnitSyntax.Multiply(number, ticksPerUnit) is not decimal exact)
         {
             return $"'{text}' is out of range for a duration";
         }
 
-        duration = TimeSpan.FromTicks((long)rounded);
+        ticks = exact;
         return null;
     }
 

@@ -55,19 +55,32 @@ public sealed class EventStream
         }
     }
 
+    // Events published that no subscriber received (see UnobservedPublishes); only that path
+    // touches it, so publishing to subscribers pays nothing for the count.
+    private long _unobserved;
+
     public void Publish(object @event)
     {
         ArgumentNullException.ThrowIfNull(@event);
         var subs = Volatile.Read(ref _subscriptions);
-        if (subs.Length == 0) return;
         var type = @event.GetType();
+        var delivered = false;
         foreach (var s in subs)
         {
             if (!s.Channel.IsAssignableFrom(type)) continue;
+            delivered = true;
             if (s.Actor != null) s.Actor.Tell(@event, null);
             else s.Sink!(@event);
         }
+        if (!delivered) Interlocked.Increment(ref _unobserved);
     }
+
+    /// <summary>
+    /// Events published that no subscriber received: built for nothing. Publishers of frequent
+    /// events check <see cref="HasSubscribers"/> first, so a run nobody observes keeps this at 0
+    /// (dead letters and unhandled messages are published regardless).
+    /// </summary>
+    public long UnobservedPublishes => Interlocked.Read(ref _unobserved);
 
     /// <summary>Whether anything listens to events of this type (to skip building events nobody reads).</summary>
     public bool HasSubscribers(Type type)

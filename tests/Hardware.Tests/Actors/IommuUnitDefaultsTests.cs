@@ -38,8 +38,25 @@ public sealed class IommuUnitDefaultsTests
         Assert.Equal(
             (d.GetInt("fault-queue-depth"), d.GetInt("walk-batch-pages"), d.GetBoolean("drop-device-tlb-invalidation")),
             (unit.FaultQueueDepth, unit.WalkBatchPages, unit.DropDeviceTlbInvalidation));
-        Assert.Equal(d.GetDouble("cost.walk-level-ns"), unit.Costs.WalkLevelNs);
-        Assert.Equal(d.GetDouble("cost.sync-ns"), unit.Costs.SyncNs);
+        Assert.Equal(d.GetNanoseconds("cost.walk-level-ns"), unit.Costs.WalkLevelNs);
+        Assert.Equal(d.GetNanoseconds("cost.sync-ns"), unit.Costs.SyncNs);
+    }
+
+    [Fact]
+    public void The_cost_defaults_are_sim_cost_so_a_scenario_that_changes_sim_cost_changes_its_units()
+    {
+        var sim = Embedded.GetConfig("sim.cost");
+        var unit = Assert.Single(IommuUnitConfigReader.ParseUnits("units { u0 {} }"));
+        Assert.Equal((sim.GetNanoseconds("iotlb-hit"), sim.GetNanoseconds("walk-level"), sim.GetNanoseconds("memory-access")),
+            (unit.Costs.IotlbHitNs, unit.Costs.WalkLevelNs, unit.Costs.MemoryAccessNs));
+
+        var units = IommuUnitConfigReader.ParseUnits("""
+            sim.cost { walk-level = 0.25us, sync = 2us }
+            units { u0 {}, u1 { cost { sync-ns = 7, iotlb-hit-ns = 3ns, invalidation-ns = "40" } } }
+            """);
+        Assert.Equal((250.0, 2000.0), (units[0].Costs.WalkLevelNs, units[0].Costs.SyncNs));
+        // A unit's own number is nanoseconds (quoted or not); a duration works too.
+        Assert.Equal((250.0, 7.0, 3.0, 40.0), (units[1].Costs.WalkLevelNs, units[1].Costs.SyncNs, units[1].Costs.IotlbHitNs, units[1].Costs.InvalidationNs));
     }
 
     public static TheoryData<string, IommuUnitCapabilities> Presets() => new()

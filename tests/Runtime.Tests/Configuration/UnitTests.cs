@@ -31,6 +31,28 @@ public class UnitTests
         Assert.Equal(TimeSpan.FromTicks(ticks), Parse($"d = {written}").GetTimeSpan("d"));
     }
 
+    [Theory]
+    [InlineData("2ns", 2.0)]
+    [InlineData("7 nanos", 7.0)]
+    [InlineData("0.5ns", 0.5)]
+    [InlineData("1.5us", 1500.0)]
+    [InlineData("\"3 ms\"", 3e6)]
+    [InlineData("4", 4e6)]
+    [InlineData("1s", 1e9)]
+    public void NanosecondsKeepWhatATickWouldRound(string written, double nanoseconds)
+    {
+        Assert.Equal(nanoseconds, Parse($"d = {written}").GetNanoseconds("d"));
+    }
+
+    [Fact]
+    public void InvalidNanosecondsAreErrors()
+    {
+        AssertError(Assert.Throws<ConfigException>(() => Parse("c {\n  t = 5 parsecs\n}").GetConfig("c").GetNanoseconds("t")), 2, 7,
+            "invalid value for 'c.t': '5 parsecs' is not a duration: unknown unit 'parsecs'; expected ns, us, ms, s, m, h, d");
+        Assert.Throws<ConfigException>(() => Parse("t = [1]").GetNanoseconds("t"));
+        Assert.Throws<ConfigException>(() => Parse("").GetNanoseconds("t"));
+    }
+
     [Fact]
     public void InfiniteIsTheInfiniteTimeout()
     {
