@@ -2,7 +2,6 @@ using IommuSim.Hardware.Iommu;
 using IommuSim.Messages;
 using IommuSim.Messages.Iommu;
 using IommuSim.Messages.Tce;
-using IommuSim.Messages.Trace;
 
 namespace IommuSim.Actors.Tce;
 

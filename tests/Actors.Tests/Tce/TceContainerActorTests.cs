@@ -398,6 +398,21 @@ public abstract class TceContainerActorTests(ITestOutputHelper output, bool dete
     }
 
     [Fact]
+    public void Attach_of_a_group_with_a_device_the_phb_does_not_know_is_ENODEV_and_undoes_the_devices_and_tables_it_took()
+    {
+        using var m = Machine();
+        var table = new TceTable(0x2000, 0x10, type: TceTableType.Pci | TceTableType.PciSwinvCreate | TceTableType.PciSwinvFree);
+        var group = new TceTableGroup("ghost-group", m.Unit, ["gpu0", "ghost"], table);
+        var container = Sys.ActorOf(TceContainerActor.Props(m.Memory, m.Mm, [group]), "ghost-container");
+        Assert.Equal(Errno.ENODEV, m.Call<Done>(container, new TceAttachGroup("ghost-group")).Errno);
+        Assert.False(table.IsOwned);
+        Assert.Equal(0, m.Call<TceContainerStats>(container, new GetTceContainerStats()).Groups);
+        // gpu0 was attached on the PHB and detached again: the machine's own container can take it.
+        Assert.Equal(Errno.None, m.Attach());
+        m.TearDownAndCheck();
+    }
+
+    [Fact]
     public void Attach_to_an_enabled_container_is_EBUSY()
     {
         using var m = Machine().Ready();
