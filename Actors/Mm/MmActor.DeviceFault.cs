@@ -21,19 +21,27 @@ public sealed partial class MmActor
     private void OnRangeFault(RangeFault f, IActorRef replyTo)
     {
         _deviceFaultCount++;
-        var range = f.Range;
+        FaultForDevice(f.Range, f.Write, DeviceOf(replyTo), reply => replyTo.Tell(reply, Self));
+    }
+
+    /// <summary>
+    /// The fault of <see cref="OnRangeFault"/> for <paramref name="device"/> (null: not a mirror,
+    /// e.g. gup), answered through <paramref name="done"/> exactly once: at once, or after the
+    /// invalidation the fault needs, right after the pages were faulted (nothing else runs between).
+    /// </summary>
+    private void FaultForDevice(AddressRange range, bool write, string? device, Action<RangeFaultReply> done)
+    {
         if (!IsValidPageRange(range))
         {
-            replyTo.Tell(new RangeFaultReply(Errno.EINVAL, _sequence, []), Self);
+            done(new RangeFaultReply(Errno.EINVAL, _sequence, []));
             return;
         }
-        var err = CheckFaultPermissions(range, f.Write);
+        var err = CheckFaultPermissions(range, write, out _);
         if (err != Errno.None)
         {
-            replyTo.Tell(new RangeFaultReply(err, _sequence, []), Self);
+            done(new RangeFaultReply(err, _sequence, []));
             return;
         }
-        var device = DeviceOf(replyTo);
         var ptes = ReadPtes(range);
         List<(ulong Vpn, InvalidationEvent Event)>? needs = null;
         var vpn = Vpn(range.Start);
@@ -43,16 +51,16 @@ public sealed partial class MmActor
         {
             var vma = _vmas[vi];
             for (var pieceEnd = Math.Min(end, Vpn(vma.End)); vpn < pieceEnd; vpn++, i++)
-                if (FaultInvalidation(ptes[i], vma, f.Write, device) is { } evt) (needs ??= []).Add((vpn, evt));
+                if (FaultInvalidation(ptes[i], vma, write, device) is { } evt) (needs ??= []).Add((vpn, evt));
         }
         if (needs == null)
         {
-            replyTo.Tell(FaultRange(range, f.Write, device, ptes), Self);
+            done(FaultRange(range, write, device, ptes));
             return;
         }
         RangeFaultReply? result = null;
-        Invalidate(Coalesce(needs), () => result = FaultRange(range, f.Write, device, ReadPtes(range)),
-            () => replyTo.Tell(result! with { Sequence = _sequence }, Self));
+        Invalidate(Coalesce(needs), () => result = FaultRange(range, write, device, ReadPtes(range)),
+            () => done(result! with { Sequence = _sequence }));
     }
 
     // Scratch for the entries of the range being faulted (reused: faults run one at a time and
@@ -76,16 +84,22 @@ public sealed partial class MmActor
     // Larger ranges get a scratch array of their own, so one huge fault does not pin memory.
     private const int MaxScratchPages = 4096;
 
-    /// <summary>The first error of the range in address order: a hole or an unreadable VMA is EFAULT, a write to a read-only VMA EPERM.</summary>
-    private Errno CheckFaultPermissions(AddressRange range, bool write)
+    /// <summary>
+    /// The first error of the range in address order: a hole or an unreadable VMA is EFAULT, a
+    /// write to a read-only VMA EPERM. <paramref name="failedAt"/> is the address of the first
+    /// page that fails (the range's end when none does).
+    /// </summary>
+    private Errno CheckFaultPermissions(AddressRange range, bool write, out ulong failedAt)
     {
         var at = range.Start;
         foreach (var v in VmasIn(range.Start, range.End))
         {
+            failedAt = at;
             if (v.Start > at || !v.CanRead) return Errno.EFAULT;
             if (write && !v.CanWrite) return Errno.EPERM;
             at = v.End;
         }
+        failedAt = Math.Min(at, range.End);
         return at >= range.End ? Errno.None : Errno.EFAULT;
     }
 

@@ -109,7 +109,7 @@ public sealed partial class MmActor : ReceiveActor
 
     private static bool IsRequest(object message) => message is Mmap or Munmap or Mprotect or Mremap or Fork or Exit
         or CpuRead or CpuWrite or RegisterMirror or UnregisterMirror or RangeFault or RangeSnapshot
-        or MigrateToDevice or MigrateToSystem or EvictDeviceMemory or MakeDeviceExclusive;
+        or MigrateToDevice or MigrateToSystem or EvictDeviceMemory or MakeDeviceExclusive or PinUserPages;
 
     private void Serve(object request, IActorRef replyTo)
     {
@@ -131,6 +131,7 @@ public sealed partial class MmActor : ReceiveActor
             case MigrateToSystem m: OnMigrateToSystem(m, replyTo); break;
             case EvictDeviceMemory: OnEvictDeviceMemory(replyTo); break;
             case MakeDeviceExclusive m: OnMakeDeviceExclusive(m, replyTo); break;
+            case PinUserPages p: OnPinUserPages(p, replyTo); break;
         }
     }
 

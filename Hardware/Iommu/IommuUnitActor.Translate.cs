@@ -214,7 +214,7 @@ public sealed partial class IommuUnitActor
         {
             var t = walked.Pages[i];
             levels += t.Levels;
-            if (t.Errno != Errno.None || !current || !PageSize.TryFromBytes(t.PageSize, out var size)) continue;
+            if (t.Errno != Errno.None || t.NoCache || !current || !PageSize.TryFromBytes(t.PageSize, out var size)) continue;
             var iova = new Iova(walk.Iova + ((ulong)i << PageSize.BaseShift));
             _iotlb.Fill(walk.Context.Id, NoPasid, iova, size, new PhysAddr(t.Phys.Value & ~(t.PageSize - 1)), ToIoProt(t.Prot), t.Dirty);
         }

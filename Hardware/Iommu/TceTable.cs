@@ -20,7 +20,11 @@ namespace IommuSim.Hardware.Iommu;
 /// multi-level powernv tables allocate levels on demand, so a huge 64-bit window costs memory
 /// only where entries were written.
 ///
-/// Owned by one actor (the IommuUnitActor for POWER, driven by the TceContainerActor); no locks.
+/// While VFIO owns it (<see cref="TakeOwnership"/>) the table belongs to the TceContainerActor that
+/// took it: the container exchanges entries, and the PHB (the POWER IommuUnitActor) reads them by
+/// asking the container, as a hardware TCE fetch reads the table in memory, caching them in its
+/// TCE cache (the unit's IOTLB) until the container's kill invalidates them. No locks: only the
+/// owner touches entries (ownership itself is atomic, see <see cref="TakeOwnership"/>).
 /// </summary>
 public sealed partial class TceTable
 {
@@ -68,13 +72,16 @@ public sealed partial class TceTable
     /// <summary>Whether it_ops->exchange exists.</summary>
     public bool HasExchange { get; }
     /// <summary>Whether an external user (VFIO) owns the table (iommu_take_ownership).</summary>
-    public bool IsOwned { get; private set; }
+    public bool IsOwned => Volatile.Read(ref _owned) != 0;
+
+    // 1 while an external user owns the table; see TakeOwnership for why it is atomic.
+    private int _owned;
 
     /// <summary>Bus address range the table translates.</summary>
     public AddressRange Window => new(Offset << PageShift, (Offset + Size) << PageShift);
 
     public long Exchanges { get; private set; }
-    /// <summary>Software TCE-cache invalidations issued (pnv_pci_ioda2_tce_invalidate calls).</summary>
+    /// <summary>Software TCE-cache invalidations issued (pnv_pci_ioda2_tce_invalidate calls: per exchange, or per killed run).</summary>
     public long Invalidations { get; private set; }
     /// <summary>Entries with a permission bit.</summary>
     public long ValidEntries { get; private set; }
@@ -155,46 +162,83 @@ public sealed partial class TceTable
     /// arguments, the old entry's address with the permission bits masked off and its direction
     /// (iommu_tce_direction of the old entry). DMA_NONE has no permission bits, so the new entry is
     /// invalid; the clearing caller (tce_iommu_clear) passes address 0 and gets back the page to release.
-    /// A table with TCE_PCI_SWINV_CREATE or _FREE counts one invalidation per exchange
-    /// (pnv_ioda2_tce_xchg_vm).
+    /// A table that needs software invalidation (TCE_PCI_SWINV_CREATE or _FREE) invalidates after
+    /// each exchange, as pnv_ioda2_tce_xchg_vm does in the seed: one counted invalidation per exchange.
+    /// Errors, changing nothing: those of <see cref="ExchangeNoKill"/>.
+    /// </summary>
+    public Errno Exchange(ulong index, ref PhysAddr hostAddr, ref DmaDirection direction)
+    {
+        var err = ExchangeNoKill(index, ref hostAddr, ref direction);
+        if (err == Errno.None && NeedsSoftwareInvalidation)
+            Invalidations++;
+        return err;
+    }
+
+    /// <summary>
+    /// it_ops->xchg_no_kill (today's kernel; pnv_tce_xchg without the invalidation): the exchange
+    /// of <see cref="Exchange"/> without invalidating, so that a caller changing many entries
+    /// invalidates once for the whole run with <see cref="Kill"/> (iommu_tce_kill), as
+    /// tce_iommu_build and tce_iommu_clear do.
     /// Errors, changing nothing: EINVAL when the table has no exchange op (the seed refuses
     /// ownership of such a table with -EINVAL, so the kernel never calls a missing op), when the
     /// index is outside [it_offset, it_offset + it_size) (the kernel relies on the callers'
     /// iommu_tce_check_ioba, which answers -EINVAL), or when the address is not aligned to the
     /// IOMMU page (today's pnv_tce_xchg BUG_ONs; in the seed the caller's put_param_check refuses it).
     /// </summary>
-    public Errno Exchange(ulong index, ref PhysAddr hostAddr, ref DmaDirection direction)
+    public Errno ExchangeNoKill(ulong index, ref PhysAddr hostAddr, ref DmaDirection direction)
     {
-        if (!HasExchange || !ContainsIndex(index) || !PageSize.IsAligned(hostAddr.Value))
+        if (!HasExchange || index - Offset >= Size || (hostAddr.Value & (PageSize.Bytes - 1)) != 0)
             return Errno.EINVAL;
         var newTce = hostAddr.Value | DirectionToTcePerm(direction);
         var oldTce = Write(index - Offset, newTce);
         hostAddr = new PhysAddr(oldTce & ~PermissionMask);
         direction = TceDirection(oldTce);
         Exchanges++;
-        if ((Type & (TceTableType.PciSwinvCreate | TceTableType.PciSwinvFree)) != 0)
-            Invalidations++;
         return Errno.None;
     }
+
+    /// <summary>
+    /// iommu_tce_kill (it_ops->tce_kill, pnv_pci_ioda2_tce_invalidate): one software invalidation
+    /// of the TCE cache for <paramref name="npages"/> entries from <paramref name="index"/>, after
+    /// a run of <see cref="ExchangeNoKill"/>. Returns whether the table needs it (its type has a
+    /// SWINV flag, so the PHB caches its TCEs); a table without one is read by the hardware
+    /// straight from memory and counts nothing. The run is not checked: the kernel's tce_kill
+    /// invalidates whatever range it is given.
+    /// </summary>
+    public bool Kill(ulong index, ulong npages)
+    {
+        if (!NeedsSoftwareInvalidation || npages == 0)
+            return false;
+        Invalidations++;
+        return true;
+    }
+
+    /// <summary>Whether the PHB caches this table's TCEs, so software must invalidate after changing them (TCE_PCI_SWINV_CREATE or _FREE).</summary>
+    public bool NeedsSoftwareInvalidation => (Type & (TceTableType.PciSwinvCreate | TceTableType.PciSwinvFree)) != 0;
 
     /// <summary>
     /// iommu_take_ownership for one table (seed 003's iommu_table_take_ownership): EINVAL without
     /// an exchange op, since VFIO must be able to release pages the guest overwrites; EBUSY when
     /// already owned or when the host still has live mappings in it (the kernel finds them in its
-    /// it_map allocation bitmap; the model's equivalent is a valid entry).
+    /// it_map allocation bitmap, iommu_table_in_use; the model's equivalent is a valid entry).
     /// </summary>
+    /// <remarks>
+    /// The table is shared by the platform and every container that may try to own it, so two
+    /// containers on different threads can race here: the ownership flag is taken with a
+    /// compare-and-swap (the kernel's pool locks), and exactly one of them wins. After that only
+    /// the owner changes entries, from its own actor.
+    /// </remarks>
     public Errno TakeOwnership()
     {
         if (!HasExchange)
             return Errno.EINVAL;
-        if (IsOwned || ValidEntries != 0)
+        if (ValidEntries != 0)
             return Errno.EBUSY;
-        IsOwned = true;
-        return Errno.None;
+        return Interlocked.CompareExchange(ref _owned, 1, 0) == 0 ? Errno.None : Errno.EBUSY;
     }
 
     /// <summary>iommu_release_ownership: hands the table back; entries are the releaser's to clear first.</summary>
-    public void ReleaseOwnership() => IsOwned = false;
+    public void ReleaseOwnership() => Volatile.Write(ref _owned, 0);
 
     /// <summary>
     /// The PHB's translation of a device DMA at bus address <paramref name="ioba"/>: the entry must

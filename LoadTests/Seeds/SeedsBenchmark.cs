@@ -13,6 +13,7 @@ public static class SeedsBenchmark
     // One entry per scenario: its name, and how to make it at full (false) or quick (true) size.
     private static readonly (string Name, Func<bool, IScenario> Create)[] All =
     [
+        (TceScenario.ScenarioName, quick => new TceScenario(quick ? TceScenario.Settings.Quick : TceScenario.Settings.Full)),
     ];
 
     public static IReadOnlyList<string> ScenarioNames { get; } = [.. All.Select(s => s.Name)];

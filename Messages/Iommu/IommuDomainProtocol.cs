@@ -48,6 +48,12 @@ public sealed record Translation(Errno Errno, PhysAddr Phys, ulong PageSize, Iom
 {
     /// <summary>The IOPTE's dirty bit after the walk (a write walk with dirty tracking on sets it).</summary>
     public bool Dirty { get; init; }
+
+    /// <summary>
+    /// The unit must not cache the translation: it comes from a TCE table whose PHB has no TCE
+    /// cache (no TCE_PCI_SWINV flag), so software never invalidates it.
+    /// </summary>
+    public bool NoCache { get; init; }
 }
 
 /// <summary>

@@ -230,3 +230,65 @@ public class TceTableTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new TceTable(0, 1, pageShift: 11));
     }
 }
+
+public class TceTableKillTests
+{
+    private const TceTableType Swinv = TceTableType.Pci | TceTableType.PciSwinvCreate | TceTableType.PciSwinvFree;
+
+    [Fact]
+    public void ExchangeNoKill_exchanges_like_exchange_but_leaves_the_invalidation_to_one_kill_per_run()
+    {
+        var table = new TceTable(0x800, 0x100, type: Swinv);
+        for (ulong i = 0; i < 8; i++)
+        {
+            var hostAddr = new PhysAddr(0x10_0000 + i * 0x1000);
+            var direction = DmaDirection.FromDevice;
+            Assert.Equal(Errno.None, table.ExchangeNoKill(0x800 + i, ref hostAddr, ref direction));
+            Assert.Equal((new PhysAddr(0), DmaDirection.None), (hostAddr, direction));
+        }
+        Assert.Equal((8L, 8L, 0L), (table.Exchanges, table.ValidEntries, table.Invalidations));
+        Assert.True(table.Kill(0x800, 8));
+        Assert.Equal(1L, table.Invalidations);
+        Assert.False(table.Kill(0x800, 0));
+        Assert.Equal(1L, table.Invalidations);
+    }
+
+    [Fact]
+    public void A_table_the_phb_does_not_cache_needs_no_kill()
+    {
+        var table = new TceTable(0, 0x10, type: TceTableType.Pci);
+        Assert.False(table.NeedsSoftwareInvalidation);
+        Assert.False(table.Kill(0, 4));
+        Assert.Equal(0L, table.Invalidations);
+        Assert.True(new TceTable(0, 0x10, type: TceTableType.Pci | TceTableType.PciSwinvFree).NeedsSoftwareInvalidation);
+    }
+
+    [Theory]
+    [InlineData(0x7FFUL)]
+    [InlineData(0x900UL)]
+    public void ExchangeNoKill_outside_the_window_is_EINVAL_and_changes_nothing(ulong index)
+    {
+        var table = new TceTable(0x800, 0x100, type: Swinv);
+        var hostAddr = new PhysAddr(0x5000);
+        var direction = DmaDirection.ToDevice;
+        Assert.Equal(Errno.EINVAL, table.ExchangeNoKill(index, ref hostAddr, ref direction));
+        Assert.Equal((new PhysAddr(0x5000), DmaDirection.ToDevice), (hostAddr, direction));
+        Assert.Equal((0L, 0L, 0L), (table.Exchanges, table.ValidEntries, table.AllocatedTcePages));
+    }
+
+    [Fact]
+    public void Of_containers_racing_for_one_table_exactly_one_takes_ownership()
+    {
+        for (var round = 0; round < 200; round++)
+        {
+            var table = new TceTable(0, 0x10);
+            var wins = 0;
+            Parallel.For(0, 4, _ =>
+            {
+                if (table.TakeOwnership() == Errno.None) Interlocked.Increment(ref wins);
+            });
+            Assert.Equal(1, wins);
+            Assert.True(table.IsOwned);
+        }
+    }
+}
