@@ -36,6 +36,9 @@ public sealed partial class MmActor
     /// <summary>The x86-64 4-level CPU page table a 48-bit walk reads.</summary>
     private const int CpuPageTableLevels = 4;
 
+    /// <summary>Pages of PTEs a walk reads at a time.</summary>
+    private const int WalkChunkPages = 16;
+
     private void ReceiveSva()
     {
         Receive<SvaMmSetPasid>(OnSetPasid);
@@ -136,11 +139,15 @@ public sealed partial class MmActor
         var errno = Errno.None;
         var start = walk.Address.PageAlignDown.Value;
         var valid = walk.Pages > 0 && start < _options.TaskSize && (ulong)walk.Pages <= (_options.TaskSize - start) >> PageShift;
-        var ptes = valid ? ReadPtes(new AddressRange(start, start + ((ulong)walk.Pages << PageShift))) : [];
+        CpuPte?[] ptes = [];
         for (var i = 0; i < walk.Pages; i++)
         {
-            var vma = valid ? FindVma(start + ((ulong)i << PageShift)) : null;
-            var pte = valid ? ptes[i] : null;
+            var addr = start + ((ulong)i << PageShift);
+            // The walk stops at the first missing page, so the table is read a few pages at a time.
+            if (valid && i % WalkChunkPages == 0)
+                ptes = ReadPtes(new AddressRange(addr, addr + ((ulong)Math.Min(WalkChunkPages, walk.Pages - i) << PageShift)));
+            var vma = valid ? FindVma(addr) : null;
+            var pte = valid ? ptes[i % WalkChunkPages] : null;
             if (vma is not { CanRead: true } || pte is not { Kind: CpuPteKind.Frame or CpuPteKind.Zero } p)
             {
                 errno = Errno.EFAULT;
