@@ -13,6 +13,8 @@ public static class SeedsBenchmark
     // One entry per scenario: its name, and how to make it at full (false) or quick (true) size.
     private static readonly (string Name, Func<bool, IScenario> Create)[] All =
     [
+        (SvaBindScenario.ScenarioName, quick => SvaBindScenario.Create(quick)),
+        (IopfScenario.ScenarioName, quick => IopfScenario.Create(quick)),
     ];
 
     public static IReadOnlyList<string> ScenarioNames { get; } = [.. All.Select(s => s.Name)];
