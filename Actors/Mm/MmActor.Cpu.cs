@@ -42,14 +42,8 @@ public sealed partial class MmActor
         var vpn = Vpn(address.Value);
         (Errno Errno, ulong Value) Access()
         {
-            var journal = new PteJournal();
-            var err = FaultIn(vpn, vma, write, journal);
-            if (err != Errno.None)
-            {
-                RollbackJournal(journal);
-                return (err, 0);
-            }
-            CommitJournal(journal);
+            var err = FaultOnePage(vpn, vma, write);
+            if (err != Errno.None) return (err, 0);
             var pfn = _pt[vpn].Pfn;
             if (!write)
             {

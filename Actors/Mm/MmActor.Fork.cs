@@ -139,6 +139,10 @@ public sealed partial class MmActor
             _zeroPage = null;
             _exited = true;
         }
-        Invalidate([new InvalidationRange(new AddressRange(0, _options.TaskSize), InvalidationEvent.Release)], Apply, () => replyTo.Tell(Done.Ok, Self));
+        Invalidate([new InvalidationRange(new AddressRange(0, _options.TaskSize), InvalidationEvent.Release)], Apply, () =>
+        {
+            replyTo.Tell(Done.Ok, Self);
+            OnSvaExit();
+        });
     }
 }

@@ -96,13 +96,14 @@ public sealed partial class MmActor
         inv.Complete();
     }
 
-    /// <summary>Everyone an invalidation must reach: the mirrors, the HMM domains, and domains whose last mirror left but that have not stopped yet.</summary>
+    /// <summary>Everyone an invalidation must reach: the mirrors, the HMM domains, domains whose last mirror left but that have not stopped yet, and the SVA domains.</summary>
     private List<IActorRef> Receivers()
     {
-        var list = new List<IActorRef>(_mirrors.Count + _domainList.Count + _dyingDomains.Count);
+        var list = new List<IActorRef>(_mirrors.Count + _domainList.Count + _dyingDomains.Count + _svaDomains.Count);
         foreach (var m in _mirrors) list.Add(m.Mirror);
         foreach (var d in _domainList) list.Add(d.HmmDomain);
         list.AddRange(_dyingDomains);
+        list.AddRange(_svaDomains);
         return list;
     }
 

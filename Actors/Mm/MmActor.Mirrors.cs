@@ -88,7 +88,7 @@ public sealed partial class MmActor
 
     private void OnTerminated(Terminated t)
     {
-        if (RemoveMirror(t.ActorRef)) return;
+        if (RemoveMirror(t.ActorRef) || ForgetSvaDomain(t.ActorRef)) return;
         if (_dyingDomains.Remove(t.ActorRef))
         {
             ForgetReceiver(t.ActorRef);

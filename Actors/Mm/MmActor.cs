@@ -2,6 +2,7 @@ using IommuSim.Hardware.Memory;
 using IommuSim.Messages;
 using IommuSim.Messages.Hmm;
 using IommuSim.Messages.Mm;
+using IommuSim.Messages.Sva;
 using IommuSim.Runtime;
 
 namespace IommuSim.Actors.Mm;
@@ -88,6 +89,7 @@ public sealed partial class MmActor : ReceiveActor
         Receive<DomainMirrorRemoved>(OnDomainMirrorRemoved);
         Receive<GetMmStats>(_ => Sender.Tell(Stats(), Self));
         Receive<ForkedState>(OnForkedState);
+        ReceiveSva();
         ReceiveAny(m => OnRequest(m, Sender));
     }
 
@@ -109,7 +111,8 @@ public sealed partial class MmActor : ReceiveActor
 
     private static bool IsRequest(object message) => message is Mmap or Munmap or Mprotect or Mremap or Fork or Exit
         or CpuRead or CpuWrite or RegisterMirror or UnregisterMirror or RangeFault or RangeSnapshot
-        or MigrateToDevice or MigrateToSystem or EvictDeviceMemory or MakeDeviceExclusive or PinUserPages;
+        or MigrateToDevice or MigrateToSystem or EvictDeviceMemory or MakeDeviceExclusive
+        or PinUserPages or SvaMmGrab or SvaWalk or SvaHandleFaults;
 
     private void Serve(object request, IActorRef replyTo)
     {
@@ -132,6 +135,9 @@ public sealed partial class MmActor : ReceiveActor
             case EvictDeviceMemory: OnEvictDeviceMemory(replyTo); break;
             case MakeDeviceExclusive m: OnMakeDeviceExclusive(m, replyTo); break;
             case PinUserPages p: OnPinUserPages(p, replyTo); break;
+            case SvaMmGrab: OnSvaGrab(replyTo); break;
+            case SvaWalk w: OnSvaWalk(w, replyTo); break;
+            case SvaHandleFaults h: OnSvaHandleFaults(h, replyTo); break;
         }
     }
 

@@ -18,4 +18,12 @@ public sealed record MmOptions
     /// which the DMA safety oracle reports; the explorer's tests use it to prove they can fail.
     /// </summary>
     public bool FreePagesBeforeFences { get; init; }
+
+    /// <summary>
+    /// Bug injection, off in every correct configuration: serve an IOMMU walk of the CPU page table
+    /// (SVA) at once, even while an invalidation of the address runs, so the walk can return the
+    /// page the invalidation is about to free and refill an IOTLB after it was flushed (the race
+    /// ptep_clear_flush before mmu_notifier_arch_invalidate_secondary_tlbs prevents).
+    /// </summary>
+    public bool ServeSvaWalksDuringInvalidation { get; init; }
 }

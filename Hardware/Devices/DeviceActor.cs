@@ -68,7 +68,11 @@ public sealed partial class DeviceActor : ReceiveActor
         if (_options.PrivateMemoryBytes > 0)
             _privatePool = _memory.DevicePools.FirstOrDefault(p => p.Owner == _options.Name)
                 ?? _memory.AddDevicePool(_options.Name, _options.PrivateMemoryBytes);
-        _unit.Ref.Tell(new ProbeDevice(_options.Name, Self, _atc is not null), Self);
+        _unit.Ref.Tell(new ProbeDevice(_options.Name, Self, _atc is not null)
+        {
+            PasidBits = _options.PasidBits,
+            PageRequests = _options.PageRequests,
+        }, Self);
     }
 
     /// <summary>
@@ -86,6 +90,9 @@ public sealed partial class DeviceActor : ReceiveActor
         Receive<UnitDmaDone>(OnUnitDmaDone);
         Receive<AtsTranslation>(OnAtsTranslation);
         Receive<AtcInvalidate>(OnAtcInvalidate);
+        Receive<UnitPasidDmaDone>(OnUnitPasidDmaDone);
+        Receive<PageGroupResponse>(OnPageGroupResponse);
+        Receive<GetDevicePriStats>(_ => Sender.Tell(PriStats(), Self));
         ReceiveAny(OnRequest);
     }
 
@@ -107,7 +114,7 @@ public sealed partial class DeviceActor : ReceiveActor
     }
 
     private static bool IsRequest(object message) =>
-        message is DmaRead or DmaWrite or DeviceTlbProbe or LocalRead or LocalWrite or GetDeviceStats;
+        message is DmaRead or DmaWrite or DmaReadPasid or DmaWritePasid or DeviceTlbProbe or LocalRead or LocalWrite or GetDeviceStats;
 
     /// <summary>A burst can start when the pipeline to the unit has room (no ATC) or no burst is running (ATC).</summary>
     private bool CanStart(object request) =>
@@ -144,6 +151,12 @@ public sealed partial class DeviceActor : ReceiveActor
                 break;
             case DmaWrite write:
                 StartBurst(write.Iova, write.Values.Count, write: true, values: write.Values, replyTo);
+                break;
+            case DmaReadPasid read:
+                StartPasidBurst(read.Pasid, read.Address, read.Pages, write: false, values: null, replyTo);
+                break;
+            case DmaWritePasid write:
+                StartPasidBurst(write.Pasid, write.Address, write.Values.Count, write: true, values: write.Values, replyTo);
                 break;
             case DeviceTlbProbe probe:
                 OnDeviceTlbProbe(probe, replyTo);

@@ -15,4 +15,16 @@ public sealed record DeviceOptions(string Name)
 
     /// <summary>Most bursts the device keeps in flight to the unit at once (no-ATC devices pipeline them).</summary>
     public int MaxBurstsInFlight { get; init; } = 64;
+
+    /// <summary>PASID width of the device's PCIe PASID capability (0..20); 0 for no PASID-tagged DMA.</summary>
+    public int PasidBits { get; init; } = 20;
+
+    /// <summary>The device sends PCIe page requests (PRI) when a PASID access cannot be translated.</summary>
+    public bool PageRequests { get; init; } = true;
+
+    /// <summary>
+    /// Page requests a PASID burst may send for the same page before it gives up with EFAULT (each
+    /// SUCCESS response is followed by a retry; one that faults again at the same page counts).
+    /// </summary>
+    public int MaxPageRequestRetries { get; init; } = 8;
 }

@@ -26,6 +26,8 @@ public sealed partial class IommuUnitActor
         public uint Id { get; } = id;
         public int Devices { get; set; }
         public bool IsPaging => Type is IommuDomainType.Unmanaged or IommuDomainType.Dma or IommuDomainType.DmaFlushQueue;
+        /// <summary>The domain's entries are tagged with its id (paging domains, and SVA domains through their PASID entries).</summary>
+        public bool HasDomainId => IsPaging || Type == IommuDomainType.Sva;
     }
 
     private readonly Dictionary<string, UnitDevice> _devices = new(StringComparer.Ordinal);
@@ -43,6 +45,7 @@ public sealed partial class IommuUnitActor
         var microTlb = _caps.CreateMicroTlb();
         if (microTlb is not null) _queue.Attach(microTlb);
         _devices.Add(probe.DeviceName, new UnitDevice(probe.DeviceName, probe.Device, probe.Ats, microTlb));
+        RecordDeviceSva(probe);
         Context.Watch(probe.Device);
         Sender.Tell(Done.Ok, Self);
     }
@@ -175,6 +178,7 @@ public sealed partial class IommuUnitActor
     private void OnTerminated(Terminated terminated)
     {
         var who = terminated.ActorRef;
+        ForgetPasids(e => e.Context.Ref.Equals(who) || e.Device.Actor.Equals(who));
         if (_contexts.TryGetValue(who, out var context))
         {
             var completion = new PendingCompletion(null, null);

@@ -33,13 +33,13 @@ public sealed partial class IommuUnitActor
         _contexts.TryGetValue(request.Domain, out var context);
         foreach (var command in request.Commands)
         {
-            if (command.Kind != IotlbInvalidationKind.Global && context is not { IsPaging: true })
+            if (command.Kind != IotlbInvalidationKind.Global && context is not { HasDomainId: true })
                 continue; // no domain id on this unit: nothing of the domain can be cached
             var id = context?.Id ?? 0;
             _queue.Submit(ToQueueCommand(command, id));
             Charge(_config.Costs.InvalidationNs);
             foreach (var device in _devices.Values)
-                if (device.Ats && (command.Kind == IotlbInvalidationKind.Global || device.Domain == context))
+                if (device.Ats && (command.Kind == IotlbInvalidationKind.Global || device.Domain == context || HasPasidEntry(device, context)))
                     _atcPending.Add((device, command, id));
         }
         if (!request.Sync)

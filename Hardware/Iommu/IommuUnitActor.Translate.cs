@@ -30,6 +30,10 @@ public sealed partial class IommuUnitActor
         public DomainContext? WalkContext { get; set; }
         public double CostNs { get; set; }
         public LookupCounts Lookups;
+        /// <summary>The PASID entry of a PASID burst (SVA); null for a DMA by IOVA.</summary>
+        public PasidEntry? Sva { get; init; }
+        /// <summary>The PASID the burst's IOTLB and micro-TLB entries are tagged with.</summary>
+        public Pasid PasidTag => Sva?.Pasid ?? NoPasid;
     }
 
     /// <summary>The walk in flight: the burst waiting for it, and the domain (and id) it asked.</summary>
@@ -96,17 +100,18 @@ public sealed partial class IommuUnitActor
     private bool Run(DmaJob job)
     {
         var device = job.Device;
-        var tracing = Context.System.EventStream.HasSubscribers(typeof(DeviceDma));
+        var tracing = Context.System.EventStream.HasSubscribers(job.Sva is null ? typeof(DeviceDma) : typeof(DmaAccess));
         var costs = _config.Costs;
         // Fixed for the whole burst (no message is handled while it runs): read once, not per page.
         var micro = device.MicroTlb;
         var need = job.Write ? IommuProt.Write : IommuProt.Read;
+        var tag = job.PasidTag;
         while (job.Done < job.Pages)
         {
             var va = job.Iova + ((ulong)job.Done << PageSize.BaseShift);
-            var context = device.Domain;
+            var context = job.Sva is { } sva ? SvaContext(sva) : device.Domain;
             if (context is null || context.Type == IommuDomainType.Blocked)
-                return Finish(job, Errno.EFAULT, context);
+                return Fault(job, Errno.EFAULT, context);
 
             PhysAddr pageBase;
             ulong pageBytes;
@@ -123,7 +128,7 @@ public sealed partial class IommuUnitActor
             else if (job.Walked is { } walked && job.WalkContext == context && job.Done - job.WalkFirst < walked.Count)
             {
                 var t = walked[job.Done - job.WalkFirst];
-                if (t.Errno != Errno.None) return Finish(job, t.Errno, context);
+                if (t.Errno != Errno.None) return Fault(job, t.Errno, context);
                 job.Lookups.WalkedPages++;
                 pageBytes = t.PageSize;
                 pageBase = new PhysAddr(t.Phys.Value & ~(pageBytes - 1));
@@ -134,17 +139,17 @@ public sealed partial class IommuUnitActor
                 job.Walked = null;
                 var iova = new Iova(va);
                 IotlbHit hit;
-                if (micro is not null && micro.Lookup(context.Id, NoPasid, iova, out hit))
+                if (micro is not null && micro.Lookup(context.Id, tag, iova, out hit))
                 {
                     _microTlbHits++;
                     job.Lookups.MicroTlbHits++;
                     job.CostNs += costs.MicroTlbHitNs;
                 }
-                else if (_iotlb.Lookup(context.Id, NoPasid, iova, out hit))
+                else if (_iotlb.Lookup(context.Id, tag, iova, out hit))
                 {
                     job.CostNs += costs.IotlbHitNs;
                     job.Lookups.IotlbHits++;
-                    micro?.Fill(context.Id, NoPasid, iova, hit.PageSize, hit.PageBase, hit.Prot, hit.Dirty);
+                    micro?.Fill(context.Id, tag, iova, hit.PageSize, hit.PageBase, hit.Prot, hit.Dirty);
                 }
                 else
                 {
@@ -154,7 +159,7 @@ public sealed partial class IommuUnitActor
                 pageBase = hit.PageBase;
                 pageBytes = hit.PageSize.Bytes;
                 prot = ToIommuProt(hit.Prot);
-                if ((prot & need) == 0) return Finish(job, Errno.EPERM, context);
+                if ((prot & need) == 0) return Fault(job, Errno.EPERM, context);
             }
 
             var phys = pageBase.Value | (va & (pageBytes - 1));
@@ -177,7 +182,9 @@ public sealed partial class IommuUnitActor
                 access = _memory.ReadPage(pfn, out var value);
                 job.Read![job.Done] = value;
             }
-            if (tracing)
+            if (tracing && job.Sva is not null)
+                TraceSvaAccess(job, context, va, pfn, access == Errno.None);
+            else if (tracing)
                 Context.System.EventStream.Publish(new DeviceDma(device.Name, context.Ref, new Iova(va), pfn,
                     _memory.PageGeneration(pfn), access == Errno.None, job.Write, false));
             // The frame is not live memory (a DMA after free): real hardware would complete it; the
@@ -216,7 +223,7 @@ public sealed partial class IommuUnitActor
             levels += t.Levels;
             if (t.Errno != Errno.None || t.NoCache || !current || !PageSize.TryFromBytes(t.PageSize, out var size)) continue;
             var iova = new Iova(walk.Iova + ((ulong)i << PageSize.BaseShift));
-            _iotlb.Fill(walk.Context.Id, NoPasid, iova, size, new PhysAddr(t.Phys.Value & ~(t.PageSize - 1)), ToIoProt(t.Prot), t.Dirty);
+            _iotlb.Fill(walk.Context.Id, job.PasidTag, iova, size, new PhysAddr(t.Phys.Value & ~(t.PageSize - 1)), ToIoProt(t.Prot), t.Dirty);
         }
         _walks += walked.Pages.Count;
         _walkLevels += levels;
@@ -245,6 +252,7 @@ public sealed partial class IommuUnitActor
 
     private bool Finish(DmaJob job, Errno errno, DomainContext? context)
     {
+        if (job.Sva is not null) return FinishSva(job, errno, context);
         var device = job.Device;
         if (errno is Errno.EFAULT or Errno.EPERM)
             RecordFault(device.Name, new Iova(job.Iova + ((ulong)job.Done << PageSize.BaseShift)), job.Write, errno, context?.Id ?? 0);

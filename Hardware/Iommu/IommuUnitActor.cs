@@ -1,6 +1,7 @@
 using IommuSim.Hardware.Memory;
 using IommuSim.Messages;
 using IommuSim.Messages.Iommu;
+using IommuSim.Messages.Sva;
 using IommuSim.Runtime;
 
 namespace IommuSim.Hardware.Iommu;
@@ -72,6 +73,14 @@ public sealed partial class IommuUnitActor : ReceiveActor
         Receive<GetIommuUnitStats>(_ => Sender.Tell(Stats(), Self));
         Receive<Terminated>(OnTerminated);
         Receive<ResumeWalker>(_ => RunWaiting());
+        Receive<UnitSvaInfo>(OnSvaInfo);
+        Receive<UnitSetDevPasid>(OnSetDevPasid);
+        Receive<UnitRemoveDevPasid>(OnRemoveDevPasid);
+        Receive<UnitPasidDma>(OnUnitPasidDma);
+        Receive<SvaWalked>(OnSvaWalked);
+        Receive<IopfGroupResponse>(OnIopfGroupResponse);
+        Receive<DrainPageRequestQueue>(_ => DrainPageRequests());
+        Receive<GetUnitIopfStats>(_ => Sender.Tell(IopfStats(), Self));
     }
 
     public static Props Props(IommuUnitConfig config, PhysicalMemory memory) =>

@@ -59,4 +59,7 @@ public sealed record IommuUnitConfig
 
     /// <summary>Walk at most this many pages per walker request (a burst that misses needs several).</summary>
     public int WalkBatchPages { get; init; } = 512;
+
+    /// <summary>The page request queue and fault groups of SVA DMA (used when the unit has page requests).</summary>
+    public IopfOptions Iopf { get; init; } = IopfOptions.Default;
 }

@@ -14,6 +14,8 @@ public static class SeedsBenchmark
     private static readonly (string Name, Func<bool, IScenario> Create)[] All =
     [
         (TceScenario.ScenarioName, quick => new TceScenario(quick ? TceScenario.Settings.Quick : TceScenario.Settings.Full)),
+        (SvaBindScenario.ScenarioName, quick => SvaBindScenario.Create(quick)),
+        (IopfScenario.ScenarioName, quick => IopfScenario.Create(quick)),
     ];
 
     public static IReadOnlyList<string> ScenarioNames { get; } = [.. All.Select(s => s.Name)];

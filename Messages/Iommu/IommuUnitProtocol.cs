@@ -19,7 +19,14 @@ public sealed record IommuDomainGeometry(string Format, ulong PageSizes, int Add
 /// (device TLB) that the unit's invalidations must reach before a sync completes. EEXIST when
 /// another actor already probed under that name. Reply: <see cref="Done"/>.
 /// </summary>
-public sealed record ProbeDevice(string DeviceName, IActorRef Device, bool Ats);
+public sealed record ProbeDevice(string DeviceName, IActorRef Device, bool Ats)
+{
+    /// <summary>The device's PASID width (its PCIe PASID capability); 0 for none.</summary>
+    public int PasidBits { get; init; } = 20;
+
+    /// <summary>The device can send PCIe page requests (PRI) for its PASID accesses.</summary>
+    public bool PageRequests { get; init; } = true;
+}
 
 /// <summary>
 /// The driver's attach_dev: install the stream-table / context entry that sends the device's DMA
