@@ -1,6 +1,5 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
 using IommuSim.Messages;
+using IommuSim.Runtime;
 
 namespace IommuSim.Actors.Mm;
 
@@ -12,7 +11,9 @@ namespace IommuSim.Actors.Mm;
 /// per range), so it costs one dictionary lookup instead of one hash insertion per page into a
 /// table that grows (and rehashes) with every page the mm ever mapped. A directory counts its
 /// present entries and goes when the last one is removed (free_pte_range), so memory follows
-/// what is mapped.
+/// what is mapped. An entry is stored as one 64-bit word, as a pte is (a quarter of the memory
+/// of a <see cref="CpuPte"/> array, and nothing for the GC to scan); the device and mirror of
+/// device entries sit in a side array that only directories holding such entries have.
 /// </summary>
 /// <remarks>
 /// Iteration is in address order. Changing the value of an entry that is present is allowed
@@ -29,23 +30,48 @@ internal sealed class CpuPageTable
 
     private const ulong SlotMask = DirectoryEntries - 1;
 
+    // An entry packed in one word, 0 being pte_none: the present bit, the write bit, the kind
+    // and the pfn. Device-private and device-exclusive entries also name a device (and a
+    // mirror): those go in a side array a directory allocates only once it holds one.
+    private const ulong PresentBit = 1UL << 63;
+    private const ulong WritableBit = 1UL << 62;
+    private const int KindShift = 58;
+    private const ulong KindMask = 0xfUL << KindShift;
+    private const ulong PfnMask = (1UL << KindShift) - 1;
+
     private sealed class Directory
     {
-        public readonly CpuPte[] Entries = new CpuPte[DirectoryEntries];
-
-        // One bit per slot: whether the entry is present (CpuPte has no "none" value of its own).
-        public readonly ulong[] Present = new ulong[DirectoryEntries / 64];
+        public readonly ulong[] Words = new ulong[DirectoryEntries];
+        public (string? Owner, IActorRef? Mirror)[]? Refs;
         public int Count;
 
         public Directory Clone()
         {
-            var copy = new Directory { Count = Count };
-            Entries.AsSpan().CopyTo(copy.Entries);
-            Present.AsSpan().CopyTo(copy.Present);
+            var copy = new Directory { Count = Count, Refs = Refs?.ToArray() };
+            Words.AsSpan().CopyTo(copy.Words);
             return copy;
         }
 
-        public bool IsPresent(int slot) => (Present[slot >> 6] & (1UL << slot)) != 0;
+        public CpuPte Entry(int slot)
+        {
+            var word = Words[slot];
+            var (owner, mirror) = Refs is { } refs ? refs[slot] : default;
+            return new CpuPte((CpuPteKind)((word & KindMask) >> KindShift), new Pfn(word & PfnMask), (word & WritableBit) != 0, owner, mirror);
+        }
+
+        public void Store(int slot, in CpuPte pte)
+        {
+            Words[slot] = PresentBit | (pte.Writable ? WritableBit : 0) | ((ulong)pte.Kind << KindShift) | pte.Pfn.Value;
+            if (pte.Owner != null || pte.ExclusiveMirror != null) (Refs ??= new (string?, IActorRef?)[DirectoryEntries])[slot] = (pte.Owner, pte.ExclusiveMirror);
+            else if (Refs != null) Refs[slot] = default;
+        }
+
+        public void Clear(int slot)
+        {
+            Words[slot] = 0;
+            // Drop the references the entry held, so the GC does not keep them alive through the table.
+            if (Refs != null) Refs[slot] = default;
+        }
     }
 
     private readonly Dictionary<ulong, Directory> _directories = [];
@@ -63,47 +89,26 @@ internal sealed class CpuPageTable
     public int DirectoryCount => _directories.Count;
 
     /// <summary>The entry of <paramref name="vpn"/>, or null for pte_none.</summary>
-    public CpuPte? Get(ulong vpn)
-    {
-        ref var pte = ref GetRef(vpn);
-        return Unsafe.IsNullRef(ref pte) ? null : pte;
-    }
+    public CpuPte? Get(ulong vpn) => TryGet(vpn, out var pte) ? pte : null;
 
     public bool TryGet(ulong vpn, out CpuPte pte)
     {
-        ref var found = ref GetRef(vpn);
-        if (Unsafe.IsNullRef(ref found))
+        var slot = (int)(vpn & SlotMask);
+        if (Find(vpn >> DirectoryShift) is not { } dir || dir.Words[slot] == 0)
         {
             pte = default;
             return false;
         }
-        pte = found;
+        pte = dir.Entry(slot);
         return true;
     }
 
-    public bool Contains(ulong vpn) => !Unsafe.IsNullRef(ref GetRef(vpn));
-
-    /// <summary>
-    /// The present entry of <paramref name="vpn"/>, to read or change in place, or a null ref
-    /// for pte_none (test with <see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>). The ref is
-    /// valid until an entry of the table is removed.
-    /// </summary>
-    public ref CpuPte GetRef(ulong vpn)
-    {
-        var slot = (int)(vpn & SlotMask);
-        if (Find(vpn >> DirectoryShift) is not { } dir || !dir.IsPresent(slot)) return ref Unsafe.NullRef<CpuPte>();
-        return ref dir.Entries[slot];
-    }
+    public bool Contains(ulong vpn) => Find(vpn >> DirectoryShift) is { } dir && dir.Words[(int)(vpn & SlotMask)] != 0;
 
     /// <summary>The present entry of <paramref name="vpn"/>; <see cref="KeyNotFoundException"/> for pte_none. Setting it is <see cref="Set"/>.</summary>
     public CpuPte this[ulong vpn]
     {
-        get
-        {
-            ref var pte = ref GetRef(vpn);
-            if (Unsafe.IsNullRef(ref pte)) throw new KeyNotFoundException($"no pte for vpn {AddressFormat.Hex(vpn)}");
-            return pte;
-        }
+        get => TryGet(vpn, out var pte) ? pte : throw new KeyNotFoundException($"no pte for vpn {AddressFormat.Hex(vpn)}");
         set => Set(vpn, value);
     }
 
@@ -113,6 +118,8 @@ internal sealed class CpuPageTable
     /// <summary>Sets the entry of <paramref name="vpn"/> and returns the one it replaced (null if it was pte_none): one lookup for both.</summary>
     public CpuPte? Exchange(ulong vpn, CpuPte pte)
     {
+        // Checked before anything changes, so a refused entry leaves the table as it was.
+        if (pte.Pfn.Value > PfnMask) throw new ArgumentOutOfRangeException(nameof(pte), pte.Pfn, "pfn too large for a CPU pte");
         var key = vpn >> DirectoryShift;
         var dir = Find(key);
         if (dir == null)
@@ -122,21 +129,18 @@ internal sealed class CpuPageTable
             (_cachedKey, _cached) = (key, dir);
         }
         var slot = (int)(vpn & SlotMask);
-        ref var word = ref dir.Present[slot >> 6];
-        var bit = 1UL << slot;
         CpuPte? old = null;
-        if ((word & bit) != 0)
+        if (dir.Words[slot] != 0)
         {
-            old = dir.Entries[slot];
+            old = dir.Entry(slot);
         }
         else
         {
-            word |= bit;
             dir.Count++;
             _count++;
             _version++;
         }
-        dir.Entries[slot] = pte;
+        dir.Store(slot, pte);
         return old;
     }
 
@@ -145,15 +149,13 @@ internal sealed class CpuPageTable
     {
         var key = vpn >> DirectoryShift;
         var slot = (int)(vpn & SlotMask);
-        if (Find(key) is not { } dir || !dir.IsPresent(slot))
+        if (Find(key) is not { } dir || dir.Words[slot] == 0)
         {
             old = default;
             return false;
         }
-        old = dir.Entries[slot];
-        dir.Present[slot >> 6] &= ~(1UL << slot);
-        // Drop the references the entry held, so the GC does not keep them alive through the table.
-        dir.Entries[slot] = default;
+        old = dir.Entry(slot);
+        dir.Clear(slot);
         _count--;
         _version++;
         if (--dir.Count == 0)
@@ -248,8 +250,7 @@ internal sealed class CpuPageTable
         private int _keyIndex;
         private Directory? _dir;
         private ulong _dirBase;
-        private int _word;
-        private ulong _bits;
+        private int _slot;
 
         internal RangeEnumerator(CpuPageTable table, ulong firstVpn, ulong endVpn)
         {
@@ -268,26 +269,23 @@ internal sealed class CpuPageTable
             if (_table._version != _version) throw new InvalidOperationException("the page table changed during iteration");
             while (true)
             {
-                // The next present slot of the current 64-slot word, within the range.
-                while (_bits != 0)
+                if (_dir != null)
                 {
-                    var bit = BitOperations.TrailingZeroCount(_bits);
-                    _bits &= _bits - 1;
-                    var slot = (_word << 6) | bit;
-                    var vpn = _dirBase | (uint)slot;
-                    if (vpn < _firstVpn) continue;
-                    if (vpn >= _endVpn)
+                    // The next present slot of the directory (a vectorised scan for a non-zero word).
+                    var next = _slot < DirectoryEntries ? _dir.Words.AsSpan(_slot).IndexOfAnyExcept(0UL) : -1;
+                    if (next >= 0)
                     {
-                        Finish();
-                        return false;
+                        var slot = _slot + next;
+                        var vpn = _dirBase | (uint)slot;
+                        if (vpn >= _endVpn)
+                        {
+                            Finish();
+                            return false;
+                        }
+                        _slot = slot + 1;
+                        Current = (vpn, _dir.Entry(slot));
+                        return true;
                     }
-                    Current = (vpn, _dir!.Entries[slot]);
-                    return true;
-                }
-                if (_dir != null && ++_word < _dir.Present.Length)
-                {
-                    _bits = _dir.Present[_word];
-                    continue;
                 }
                 if (++_keyIndex >= _keys.Count)
                 {
@@ -297,15 +295,14 @@ internal sealed class CpuPageTable
                 var key = _keys[_keyIndex];
                 _dir = _table._directories[key];
                 _dirBase = key << DirectoryShift;
-                _word = 0;
-                _bits = _dir.Present[0];
+                // The first directory may start before the range.
+                _slot = _firstVpn > _dirBase ? (int)(_firstVpn - _dirBase) : 0;
             }
         }
 
         // Past the range: every later MoveNext is false too.
         private void Finish()
         {
-            _bits = 0;
             _dir = null;
             _keyIndex = _keys.Count;
         }

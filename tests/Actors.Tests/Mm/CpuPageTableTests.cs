@@ -72,6 +72,28 @@ public class CpuPageTableTests
         // Overwriting a device entry with a plain frame drops its owner and mirror.
         pt.Set(Base + 4, Frame(6));
         Assert.Equal(Frame(6), pt.Get(Base + 4));
+        // So does removing it: a later entry in the slot does not inherit them.
+        Assert.True(pt.Remove(Base + 2, out var removed));
+        Assert.Equal(ptes[2], removed);
+        pt.Set(Base + 2, Frame(7));
+        Assert.Equal(Frame(7), pt.Get(Base + 2));
+    }
+
+    [Fact]
+    public void APfnThatDoesNotFitAPteIsRefusedAndChangesNothing()
+    {
+        var pt = new CpuPageTable();
+        pt.Set(Base, Frame(1));
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => pt.Set(Base, Frame(1UL << 58)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pt.Set(Base + PerDir, Frame(ulong.MaxValue)));
+
+        Assert.Equal([(Base, Frame(1))], Entries(pt.All));
+        Assert.Equal(1, pt.Count);
+        Assert.Equal(1, pt.DirectoryCount);
+        // The largest pfn that fits comes back whole.
+        pt.Set(Base + 1, Frame((1UL << 58) - 1));
+        Assert.Equal(Frame((1UL << 58) - 1), pt.Get(Base + 1));
     }
 
     [Fact]
