@@ -77,7 +77,7 @@ public sealed partial class MmActor
         var ptes = _faultPtes.Length >= pages ? _faultPtes : new CpuPte?[pages];
         if (pages <= MaxScratchPages && ptes != _faultPtes) _faultPtes = ptes;
         var vpn = Vpn(range.Start);
-        for (var i = 0; i < pages; i++, vpn++) ptes[i] = _pt.TryGetValue(vpn, out var pte) ? pte : null;
+        for (var i = 0; i < pages; i++, vpn++) ptes[i] = _pt.Get(vpn);
         return ptes;
     }
 
@@ -184,7 +184,7 @@ public sealed partial class MmActor
                 pages[i++] = new HmmPfnSnapshot(HmmPfnState.Error, default);
                 return;
             }
-            if (!_pt.TryGetValue(vpn, out var pte))
+            if (!_pt.TryGet(vpn, out var pte))
             {
                 pages[i++] = new HmmPfnSnapshot(HmmPfnState.None, default);
                 return;

@@ -10,7 +10,7 @@ namespace IommuSim.Actors.Mm;
 public sealed partial class MmActor
 {
     /// <summary>The address space a forked child starts with; the parent sends it before anyone else knows the child.</summary>
-    private sealed record ForkedState(List<Vma> Vmas, Dictionary<ulong, CpuPte> PageTable, Pfn? ZeroPage, long NextOrigin);
+    private sealed record ForkedState(List<Vma> Vmas, CpuPageTable PageTable, Pfn? ZeroPage, long NextOrigin);
 
     /// <summary>
     /// fork(2). The child is a new top-level MmActor named <see cref="Fork.ChildName"/>, with no
@@ -46,7 +46,7 @@ public sealed partial class MmActor
             if (!v.IsShared) continue;
             for (var vpn = Vpn(v.Start); vpn < Vpn(v.End); vpn++)
             {
-                if (_pt.ContainsKey(vpn)) continue;
+                if (_pt.Contains(vpn)) continue;
                 if (FaultIn(vpn, v, write: false, journal) == Errno.None) continue;
                 RollbackJournal(journal);
                 Context.System.Stop(child);
@@ -59,8 +59,8 @@ public sealed partial class MmActor
         foreach (var v in _vmas)
         {
             if (v.IsShared) continue;
-            foreach (var vpn in PresentVpns(v.Start, v.End))
-                if (_pt[vpn].Kind == CpuPteKind.Exclusive || _pt[vpn].Writable) protect.Add((vpn, InvalidationEvent.WriteProtect));
+            foreach (var (vpn, pte) in _pt.Range(Vpn(v.Start), Vpn(v.End)))
+                if (pte.Kind == CpuPteKind.Exclusive || pte.Writable) protect.Add((vpn, InvalidationEvent.WriteProtect));
         }
 
         ForkedState? state = null;
@@ -70,20 +70,10 @@ public sealed partial class MmActor
             foreach (var v in _vmas)
             {
                 vmas.Add(v.CloneRange(v.Start, v.End));
-                if (v.IsShared) continue;
-                foreach (var vpn in PresentVpns(v.Start, v.End))
-                {
-                    var pte = _pt[vpn];
-                    _pt[vpn] = pte.Kind switch
-                    {
-                        CpuPteKind.Exclusive => CpuPte.Frame(pte.Pfn, false),
-                        CpuPteKind.Zero => pte,
-                        _ => pte with { Writable = false },
-                    };
-                }
+                if (!v.IsShared) WriteProtectPtes(v.Start, v.End);
             }
-            var table = new Dictionary<ulong, CpuPte>(_pt);
-            foreach (var pte in table.Values)
+            var table = _pt.Clone();
+            foreach (var (_, pte) in table.All)
                 if (pte.HoldsReference) _memory.GetPage(pte.Pfn);
             if (_zeroPage is { } zero) _memory.GetPage(zero);
             state = new ForkedState(vmas, table, _zeroPage, _nextOrigin);
@@ -110,7 +100,7 @@ public sealed partial class MmActor
     {
         if (!_awaitingForkState) return;
         _vmas.AddRange(s.Vmas);
-        foreach (var (vpn, pte) in s.PageTable) _pt[vpn] = pte;
+        foreach (var (vpn, pte) in s.PageTable.All) _pt.Set(vpn, pte);
         _zeroPage = s.ZeroPage;
         _nextOrigin = s.NextOrigin;
         _awaitingForkState = false;
@@ -132,7 +122,7 @@ public sealed partial class MmActor
         void Apply()
         {
             var trace = Tracing;
-            foreach (var pte in _pt.Values) ReleasePte(pte, trace);
+            foreach (var (_, pte) in _pt.All) ReleasePte(pte, trace);
             _pt.Clear();
             _vmas.Clear();
             if (_zeroPage is { } zero) PutPage(zero, trace);

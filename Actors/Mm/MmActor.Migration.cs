@@ -38,7 +38,7 @@ public sealed partial class MmActor
                 refused = true;
                 return;
             }
-            if (!_pt.TryGetValue(vpn, out var pte))
+            if (!_pt.TryGet(vpn, out var pte))
             {
                 needed++;
                 return;
@@ -90,7 +90,7 @@ public sealed partial class MmActor
         ForEachPage(range, (vpn, vma) =>
         {
             if (err != Errno.None) return;
-            var present = _pt.TryGetValue(vpn, out var pte);
+            var present = _pt.TryGet(vpn, out var pte);
             if (present && pte.Kind == CpuPteKind.DevicePrivate) return;
             err = pool.AllocPage(out var devicePage);
             if (err != Errno.None) return;
@@ -125,7 +125,7 @@ public sealed partial class MmActor
         var i = 0;
         ForEachPage(range, (vpn, vma) =>
         {
-            pages[i++] = vma != null && _pt.TryGetValue(vpn, out var pte) && pte.Kind == CpuPteKind.DevicePrivate && pte.Owner == device
+            pages[i++] = vma != null && _pt.TryGet(vpn, out var pte) && pte.Kind == CpuPteKind.DevicePrivate && pte.Owner == device
                 ? ToHmmPfn(pte, vma)
                 : null;
         });
@@ -144,7 +144,7 @@ public sealed partial class MmActor
         var pages = new List<(ulong Vpn, InvalidationEvent Event)>();
         ForEachPage(m.Range, (vpn, _) =>
         {
-            if (_pt.TryGetValue(vpn, out var pte) && pte.Kind == CpuPteKind.DevicePrivate && pte.Owner == device)
+            if (_pt.TryGet(vpn, out var pte) && pte.Kind == CpuPteKind.DevicePrivate && pte.Owner == device)
                 pages.Add((vpn, InvalidationEvent.Migrate));
         });
         MigrateBack(pages, replyTo);
@@ -163,9 +163,9 @@ public sealed partial class MmActor
             return;
         }
         var pages = new List<(ulong Vpn, InvalidationEvent Event)>();
-        foreach (var (vpn, pte) in _pt)
+        // In address order, as the table iterates.
+        foreach (var (vpn, pte) in _pt.All)
             if (pte.Kind == CpuPteKind.DevicePrivate && pte.Owner == device) pages.Add((vpn, InvalidationEvent.Migrate));
-        pages.Sort();
         MigrateBack(pages, replyTo);
     }
 

@@ -114,7 +114,7 @@ public sealed partial class MmActor
                 else ReleasePte(pte, trace);
             }
             var shift = Vpn(target) - Vpn(old);
-            foreach (var (vpn, pte) in entries) _pt[vpn + shift] = pte;
+            foreach (var (vpn, pte) in entries) _pt.Set(vpn + shift, pte);
             // With MREMAP_DONTUNMAP the old VMA stays, empty: its next access faults in fresh pages.
             if (!dontUnmap) RemoveVmas(old, old + oldLen);
             InsertVma(new Vma(target, target + newLen, prot, kind, origin));

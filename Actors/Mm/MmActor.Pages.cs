@@ -12,8 +12,8 @@ public sealed partial class MmActor
 {
     private void SetPte(ulong vpn, CpuPte pte, PteJournal? journal)
     {
-        journal?.Changed(vpn, _pt.TryGetValue(vpn, out var old) ? old : null);
-        _pt[vpn] = pte;
+        var old = _pt.Exchange(vpn, pte);
+        journal?.Changed(vpn, old);
     }
 
     private void RemovePte(ulong vpn, PteJournal? journal)
@@ -26,7 +26,7 @@ public sealed partial class MmActor
     private void ReplacePte(ulong vpn, CpuPte? old, CpuPte pte, PteJournal journal)
     {
         journal.Changed(vpn, old);
-        _pt[vpn] = pte;
+        _pt.Set(vpn, pte);
     }
 
     /// <summary>A page from the journal's reserve if it has one left, else alloc_page().</summary>
@@ -107,7 +107,7 @@ public sealed partial class MmActor
         for (var i = journal.Changes.Count - 1; i >= 0; i--)
         {
             var (vpn, old) = journal.Changes[i];
-            if (old is { } o) _pt[vpn] = o;
+            if (old is { } o) _pt.Set(vpn, o);
             else _pt.Remove(vpn);
         }
         foreach (var pfn in journal.AllocatedPages) _memory.PutPage(pfn);
@@ -122,7 +122,7 @@ public sealed partial class MmActor
     /// needs migrates back, a device-exclusive entry is restored. Null if it needs none.
     /// </summary>
     private InvalidationEvent? FaultInvalidation(ulong vpn, Vma vma, bool write, string? device) =>
-        FaultInvalidation(_pt.TryGetValue(vpn, out var pte) ? pte : null, vma, write, device);
+        FaultInvalidation(_pt.Get(vpn), vma, write, device);
 
     /// <summary><see cref="FaultInvalidation(ulong, Vma, bool, string?)"/> for an entry the caller looked up (null: pte_none).</summary>
     private InvalidationEvent? FaultInvalidation(CpuPte? current, Vma vma, bool write, string? device)
@@ -150,7 +150,7 @@ public sealed partial class MmActor
     /// under that invalidation. ENOMEM leaves the journal to roll back.
     /// </summary>
     private Errno FaultIn(ulong vpn, Vma vma, bool write, PteJournal journal) =>
-        FaultIn(vpn, vma, write, journal, _pt.TryGetValue(vpn, out var pte) ? pte : null, out _);
+        FaultIn(vpn, vma, write, journal, _pt.Get(vpn), out _);
 
     /// <summary>
     /// <see cref="FaultIn(ulong, Vma, bool, PteJournal)"/> for the entry the caller looked up
@@ -264,23 +264,6 @@ public sealed partial class MmActor
         return ranges;
     }
 
-    /// <summary>The virtual page numbers of entries in [start, end): by walking the range when it is small, else by scanning the table.</summary>
-    private List<ulong> PresentVpns(ulong start, ulong end)
-    {
-        var first = Vpn(start);
-        var last = Vpn(end - 1);
-        var list = new List<ulong>();
-        if (last - first < (ulong)_pt.Count * 4)
-        {
-            for (var vpn = first; vpn <= last; vpn++)
-                if (_pt.ContainsKey(vpn)) list.Add(vpn);
-        }
-        else
-        {
-            foreach (var vpn in _pt.Keys)
-                if (vpn >= first && vpn <= last) list.Add(vpn);
-            list.Sort();
-        }
-        return list;
-    }
+    /// <summary>The virtual page numbers of the entries in [start, end), in address order (a list: the caller may change the table while going through it).</summary>
+    private List<ulong> PresentVpns(ulong start, ulong end) => _pt.PresentVpns(Vpn(start), Vpn(end - 1) + 1);
 }

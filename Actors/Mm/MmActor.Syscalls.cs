@@ -157,15 +157,15 @@ public sealed partial class MmActor
     /// <summary>change_pte_range with the write bit removed; device-exclusive entries are restored read-only.</summary>
     private void WriteProtectPtes(ulong start, ulong end)
     {
-        foreach (var vpn in PresentVpns(start, end))
+        // Changing present entries in place is allowed while iterating the table.
+        foreach (var (vpn, pte) in _pt.Range(Vpn(start), Vpn(end - 1) + 1))
         {
-            var pte = _pt[vpn];
-            _pt[vpn] = pte.Kind switch
+            _pt.Set(vpn, pte.Kind switch
             {
                 CpuPteKind.Exclusive => CpuPte.Frame(pte.Pfn, false),
                 CpuPteKind.Zero => pte,
                 _ => pte with { Writable = false },
-            };
+            });
         }
     }
 

@@ -39,7 +39,7 @@ public sealed partial class MmActor : ReceiveActor
     private readonly List<Vma> _vmas = [];
 
     // The CPU page table: virtual page number to entry. Absent means pte_none.
-    private readonly Dictionary<ulong, CpuPte> _pt = [];
+    private readonly CpuPageTable _pt = new();
 
     // invalidate_seq of mmu_interval_notifier: even while idle, odd during an invalidation.
     private long _sequence;
