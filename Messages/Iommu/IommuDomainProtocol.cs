@@ -48,6 +48,13 @@ public sealed record Translation(Errno Errno, PhysAddr Phys, ulong PageSize, Iom
 {
     /// <summary>The IOPTE's dirty bit after the walk (a write walk with dirty tracking on sets it).</summary>
     public bool Dirty { get; init; }
+
+    /// <summary>
+    /// The table sets dirty bits now (iommu_dirty_ops.set_dirty_tracking on): a write through a
+    /// cached copy of a clean entry must walk again so that the hardware sets the bit. Without
+    /// tracking a cached entry serves writes as it is.
+    /// </summary>
+    public bool DirtyTracking { get; init; }
 }
 
 /// <summary>
