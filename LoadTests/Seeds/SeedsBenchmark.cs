@@ -13,6 +13,7 @@ public static class SeedsBenchmark
     // One entry per scenario: its name, and how to make it at full (false) or quick (true) size.
     private static readonly (string Name, Func<bool, IScenario> Create)[] All =
     [
+        (DirtyScanScenario.ScenarioName, quick => new DirtyScanScenario(quick ? DirtyScanSettings.Quick : DirtyScanSettings.Full)),
     ];
 
     public static IReadOnlyList<string> ScenarioNames { get; } = [.. All.Select(s => s.Name)];
