@@ -45,6 +45,9 @@ public sealed record MigratingVmOptions
 
     /// <summary>The IOVA guest RAM is mapped at.</summary>
     public Iova IovaBase { get; init; } = new(0x10_0000_0000);
+
+    /// <summary>Unmap everything and detach the domain after the migration (a benchmark that drops the whole system may skip it).</summary>
+    public bool TearDown { get; init; } = true;
 }
 
 /// <summary>
@@ -109,7 +112,7 @@ public sealed class MigratingVm : IDisposable
             CopyNanosecondsPerPage = options.CopyNanosecondsPerPage,
             ScanNanosecondsPerPage = options.ScanNanosecondsPerPage,
         }), "migration");
-        var session = factory.ActorOf(MigrationSession.Props(unit.Name, devices, domain, ioas, source, options.IovaBase, driver), "session");
+        var session = factory.ActorOf(MigrationSession.Props(unit.Name, devices, domain, ioas, source, options.IovaBase, driver, options.TearDown), "session");
         return new MigratingVm(unit, devices, domain, ioas, source, destination, workload, driver, session);
     }
 

@@ -8,7 +8,7 @@ namespace IommuSim.Actors.Iommufd;
 /// <summary>
 /// The VMM's sequence around one migration (see <see cref="MigratingVm"/>): wait for each device
 /// to be probed, attach it to the domain, attach the domain to the IOAS and map guest RAM, run the
-/// migration driver, then unmap everything and detach the domain. Each step is one request whose
+/// migration driver, then (unless told not to) unmap everything and detach the domain. Each step is one request whose
 /// reply starts the next; the first failure ends the session with its errno.
 /// </summary>
 public sealed class MigrationSession : ReceiveActor
@@ -17,15 +17,18 @@ public sealed class MigrationSession : ReceiveActor
     private readonly IActorRef _ioas;
     private readonly IActorRef _domain;
     private readonly IActorRef _driver;
+    private readonly bool _tearDown;
     private IActorRef? _replyTo;
     private MigrationCompleted? _migration;
     private Action<IReply>? _next;
 
-    public MigrationSession(string unit, IReadOnlyList<IActorRef> devices, IActorRef domain, IActorRef ioas, GuestMemory source, Iova iovaBase, IActorRef driver)
+    public MigrationSession(string unit, IReadOnlyList<IActorRef> devices, IActorRef domain, IActorRef ioas, GuestMemory source, Iova iovaBase,
+        IActorRef driver, bool tearDown = true)
     {
         _ioas = ioas;
         _domain = domain;
         _driver = driver;
+        _tearDown = tearDown;
         // The device answers only once its unit probed it: then an attach cannot overtake the probe.
         foreach (var device in devices) _setup.Enqueue((device, new GetDeviceStats()));
         foreach (var device in devices) _setup.Enqueue((domain, new AttachDevice(device.Path.Name, unit)));
@@ -45,8 +48,9 @@ public sealed class MigrationSession : ReceiveActor
         });
     }
 
-    public static Props Props(string unit, IReadOnlyList<IActorRef> devices, IActorRef domain, IActorRef ioas, GuestMemory source, Iova iovaBase, IActorRef driver) =>
-        Runtime.Props.Create(() => new MigrationSession(unit, devices, domain, ioas, source, iovaBase, driver));
+    public static Props Props(string unit, IReadOnlyList<IActorRef> devices, IActorRef domain, IActorRef ioas, GuestMemory source, Iova iovaBase,
+        IActorRef driver, bool tearDown = true) =>
+        Runtime.Props.Create(() => new MigrationSession(unit, devices, domain, ioas, source, iovaBase, driver, tearDown));
 
     private void Send(IActorRef target, object request, Action<IReply> then)
     {
@@ -61,7 +65,8 @@ public sealed class MigrationSession : ReceiveActor
             Send(_driver, new StartMigration(), reply =>
             {
                 _migration = (MigrationCompleted)reply;
-                TearDown();
+                if (_tearDown) TearDown();
+                else _replyTo!.Tell(new MigrationSessionCompleted(Errno.None, _migration, Errno.None), Self);
             });
             return;
         }

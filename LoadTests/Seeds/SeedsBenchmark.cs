@@ -14,6 +14,7 @@ public static class SeedsBenchmark
     private static readonly (string Name, Func<bool, IScenario> Create)[] All =
     [
         (DirtyScanScenario.ScenarioName, quick => new DirtyScanScenario(quick ? DirtyScanSettings.Quick : DirtyScanSettings.Full)),
+        (LiveMigrationScenario.ScenarioName, quick => new LiveMigrationScenario(quick ? LiveMigrationSettings.Quick : LiveMigrationSettings.Full)),
     ];
 
     public static IReadOnlyList<string> ScenarioNames { get; } = [.. All.Select(s => s.Name)];
