@@ -76,7 +76,12 @@ public sealed partial class IommuDomainActor
     /// <see cref="DirtyChunkBits"/> bitmap bits, every dirty leaf gathered (add_range), then one
     /// iommu_iotlb_sync for the whole range, answered when it completed. The seed syncs even with
     /// nothing cleared; today's kernel skips the sync for IOMMU_DIRTY_NO_CLEAR, which clears
-    /// nothing, and so does the model.
+    /// nothing, and so does the model. Today's kernel no longer chunks the walk either
+    /// (iova_bitmap_for_each makes one driver call for the whole range and iova_bitmap_set maps
+    /// the user's bitmap pages as it records); the model keeps the seed's chunks, whose count the
+    /// reply reports. A dirty leaf that straddles a chunk end is read, cleared and recorded whole
+    /// in the chunk that reaches it first (the bitmap is the caller's whole range, as the fixed
+    /// iova_bitmap records beyond the mapped window).
     /// </summary>
     private void OnReadAndClearDirty(IommuReadAndClearDirty request)
     {

@@ -43,7 +43,9 @@ public sealed partial class IoasActor
     /// also refuses a zero length and a page size that is not a power of two of at least 4 KiB);
     /// ENOENT when the range is not exactly covered by areas (the seed's iopt_find_exact_area,
     /// widened as today's kernel walks contiguous areas: the range must start at an area's first
-    /// IOVA, end at an area's last, with no hole between); EFAULT for a buffer too short for the
+    /// IOVA, end at an area's last, with no hole between; today's __iommu_read_and_clear_dirty
+    /// answers such a gap with -EINVAL, which iommu_read_and_clear_dirty then drops, a quirk the
+    /// model does not copy); EFAULT for a buffer too short for the
     /// range. Then the domains: with none given every attached one is read into the same bitmap in
     /// turn, and with none attached the answer is the seed's initial EOPNOTSUPP. Every domain to be
     /// read is checked before any is read (EOPNOTSUPP without dirty_ops, EINVAL with tracking off),
