@@ -86,7 +86,7 @@ public sealed partial class IommuDomainActor
                 return new Translation(Errno.EFAULT, default, 0, IommuProt.None, 0);
         }
         if (_table is null) return new Translation(Errno.EFAULT, default, 0, IommuProt.None, 0);
-        var walk = _table.Walk(iova, write ? IoProt.Write : IoProt.Read);
+        var walk = WalkTable(iova, write);
         var errno = walk.Status switch
         {
             IoWalkStatus.Ok => Errno.None,
@@ -94,7 +94,7 @@ public sealed partial class IommuDomainActor
             _ => Errno.EFAULT,
         };
         var size = walk.Status is IoWalkStatus.Ok or IoWalkStatus.PermissionFault ? walk.PageSize.Bytes : 0;
-        return new Translation(errno, walk.Phys, size, ToIommuProt(walk.Prot), walk.Levels) { Dirty = walk.Dirty };
+        return new Translation(errno, walk.Phys, size, ToIommuProt(walk.Prot), walk.Levels) { Dirty = walk.Dirty, DirtyTracking = _table.DirtyTracking };
     }
 
     private static IoProt ToIoProt(IommuProt prot) => (IoProt)(int)(prot & (IommuProt.Read | IommuProt.Write));

@@ -68,6 +68,7 @@ public sealed partial class IommuDomainActor : ReceiveActor
         Receive<IommuUnmapDirectories>(OnUnmapDirectories);
         Receive<IommuProtectDirectories>(OnProtectDirectories);
         Receive<GetIommuDomainStats>(_ => Sender.Tell(Stats(), Self));
+        ReceiveDirtyTracking();
     }
 
     /// <summary>Props for a domain of <paramref name="unit"/>; throws if the options ask for a table no io-pgtable can be.</summary>

@@ -39,5 +39,13 @@ public sealed record IommuDomainOptions
     /// </summary>
     public bool SkipIotlbSyncAfterUnmap { get; init; }
 
+    /// <summary>
+    /// Bug injection, off in every correct configuration: read-and-clear records each dirty IOPTE
+    /// by storing its bitmap word instead of OR-ing into it (iova_bitmap_set with "=" for "|="),
+    /// so the dirty pages recorded earlier in the same 64-page word are lost while their IOPTE
+    /// bits are cleared: dirty bits cleared without being reported.
+    /// </summary>
+    public bool ClearDirtyWithoutReport { get; init; }
+
     public static IommuDomainOptions Default { get; } = new();
 }

@@ -45,9 +45,10 @@ public abstract class TraceOracle : IInvariantOracle
     private long _events;
 
     /// <summary>Subscribes to every trace event of <paramref name="events"/> until disposed.</summary>
-    protected void Subscribe(EventStream events)
+    public void Subscribe(EventStream events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        if (_subscription is not null) throw new InvalidOperationException("the oracle is subscribed already");
         _subscription = events.Subscribe(typeof(ITraceEvent), OnEvent);
     }
 
@@ -69,8 +70,8 @@ public abstract class TraceOracle : IInvariantOracle
         lock (_lock) CheckAtTeardown();
     }
 
-    /// <summary>Whether the oracle looks at this event (others are neither checked nor remembered).</summary>
-    protected abstract bool Wants(object e);
+    /// <summary>Whether the oracle looks at this event (others are neither checked nor remembered); all of them unless overridden.</summary>
+    protected virtual bool Wants(object e) => true;
 
     /// <summary>Checks one event, under the lock.</summary>
     protected abstract void Check(object e);
@@ -78,8 +79,9 @@ public abstract class TraceOracle : IInvariantOracle
     /// <summary>Checks what must hold once everything was torn down, under the lock.</summary>
     protected abstract void CheckAtTeardown();
 
-    protected void Report(string message, IReadOnlyList<string> actors, IReadOnlyList<string>? pages = null) =>
-        _violations.Add(new InvariantViolation(Invariant, message, actors, pages ?? [], [.. _recent]));
+    /// <summary>Records a violation with the events before it (the current one last), under the lock.</summary>
+    protected void Report(string message, IEnumerable<string> actors, IEnumerable<string>? pages = null) =>
+        _violations.Add(new InvariantViolation(Invariant, message, [.. actors], [.. pages ?? []], [.. _recent]));
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using IommuSim.Messages;
 
 namespace IommuSim.Hardware.Iommu;
@@ -69,28 +70,45 @@ public sealed partial class IoPageTable
         public long DirtyLeaves;
     }
 
+    /// <summary>
+    /// Reads the dirty leaves of one page in [scan.First, scan.Last], a word of dirty bits at a time
+    /// (<see cref="IoTablePage.Dirty"/>): only slots whose bit is set are visited, directories
+    /// recursively. Clearing a leaf's dirty bit is clearing its bit; a directory's bit is dropped
+    /// once nothing dirty is left under it, an empty slot's at once. With NoClear a dirty leaf
+    /// keeps its bit.
+    /// </summary>
     private void ScanDirty(IoTablePage page, int level, ulong pageBase, ref DirtyScan scan)
     {
         var shift = _levelShift[level];
+        var firstIndex = FirstIndex(level, pageBase, scan.First);
         var lastIndex = LastIndex(level, pageBase, scan.Last);
-        for (var index = FirstIndex(level, pageBase, scan.First); index <= lastIndex; index++)
+        for (var w = firstIndex >> 6; w <= lastIndex >> 6; w++)
         {
-            ref var slot = ref page.Slots[index];
-            var slotBase = pageBase + ((ulong)index << shift);
-            if (slot.Next is { } next)
+            var bits = page.Dirty[w];
+            if (bits == 0) continue;
+            if (w == firstIndex >> 6) bits &= ulong.MaxValue << (firstIndex & 63);
+            if (w == lastIndex >> 6) bits &= ulong.MaxValue >> (63 - (lastIndex & 63));
+            // Leaves first, a word at a time: their bits are their dirty bits, no slot to read.
+            var leaves = bits & ~page.Directories[w];
+            if (leaves != 0)
             {
-                if (next.Leaves > 0)
-                    ScanDirty(next, level + 1, slotBase, ref scan);
-                continue;
+                for (var rest = leaves; rest != 0; rest &= rest - 1)
+                {
+                    var slotBase = pageBase + ((ulong)((w << 6) + BitOperations.TrailingZeroCount(rest)) << shift);
+                    var bytes = 1UL << shift;
+                    scan.DirtyLeaves++;
+                    scan.Bitmap?.Set(new Iova(slotBase), bytes);
+                    scan.Gather?.AddRange(new Iova(slotBase), bytes);
+                }
+                if (!scan.NoClear) page.Dirty[w] &= ~leaves;
             }
-            if ((slot.Pte & IoPte.Dirty) == 0)
-                continue;
-            var bytes = 1UL << shift;
-            scan.DirtyLeaves++;
-            scan.Bitmap?.Set(new Iova(slotBase), bytes);
-            scan.Gather?.AddRange(new Iova(slotBase), bytes);
-            if (!scan.NoClear)
-                slot.Pte &= ~IoPte.Dirty;
+            for (var dirs = bits & page.Directories[w]; dirs != 0; dirs &= dirs - 1)
+            {
+                var index = (w << 6) + BitOperations.TrailingZeroCount(dirs);
+                var next = page.Slots[index].Next!;
+                ScanDirty(next, level + 1, pageBase + ((ulong)index << shift), ref scan);
+                if (next.Dirty.IsEmpty) page.Dirty.Clear(index);
+            }
         }
     }
 }

@@ -81,7 +81,8 @@ public sealed partial class IoPageTable
         for (var level = 0; ; level++)
         {
             page.Leaves++;
-            ref var slot = ref page.Slots[(int)(va >> _levelShift[level]) & (IoTablePage.Entries - 1)];
+            var index = (int)(va >> _levelShift[level]) & (IoTablePage.Entries - 1);
+            ref var slot = ref page.Slots[index];
             if (level == target)
             {
                 if (slot.Next is { } stale)
@@ -90,17 +91,20 @@ public sealed partial class IoPageTable
                     // in. The slot stays in use, so this page's Used count does not change.
                     FreeSubtree(stale);
                     slot.Next = null;
+                    page.Directories.Clear(index);
                 }
                 else
                 {
                     IncrementUsed(page);
                 }
                 slot.Pte = IoPte.Make(pa, prot);
+                page.Dirty.Clear(index); // a new leaf starts clean
                 return;
             }
             if (slot.Next is null)
             {
                 slot.Next = new IoTablePage();
+                page.Directories.Set(index);
                 IncrementUsed(page);
                 TablePages++;
                 DirectoriesAllocated++;

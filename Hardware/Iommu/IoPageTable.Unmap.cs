@@ -59,6 +59,8 @@ public sealed partial class IoPageTable
         }
         _root.Used = 0;
         _root.Leaves = 0;
+        _root.Dirty = default;
+        _root.Directories = default;
         MappedBytes = 0;
         return mapped;
     }
@@ -85,6 +87,7 @@ public sealed partial class IoPageTable
                 return 0;
             }
             slot.Pte = 0;
+            page.Dirty.Clear(index); // the dirty state goes with the leaf
             for (var l = 0; l <= level; l++)
                 _pathPage[l].Leaves--;
             ReleaseSlot(level);
@@ -111,7 +114,11 @@ public sealed partial class IoPageTable
                 EmptyDirectories++;
                 return;
             }
-            _pathPage[level - 1].Slots[_pathIndex[level - 1]].Next = null;
+            var parent = _pathPage[level - 1];
+            var index = _pathIndex[level - 1];
+            parent.Slots[index].Next = null;
+            parent.Directories.Clear(index);
+            parent.Dirty.Clear(index); // nothing below any more
             TablePages--;
             DirectoriesFreed++;
         }

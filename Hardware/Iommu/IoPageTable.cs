@@ -124,12 +124,17 @@ public sealed partial class IoPageTable
 
         var page = _root;
         var shift = _topShift;
+        // A write that may dirty its leaf marks the directories on its path in the pages' dirty
+        // summaries on the way down (the leaf's own bit only if the write is allowed).
+        var marking = (access & IoProt.Write) != 0 && DirtyTracking;
         for (var level = 0; ; level++, shift -= BitsPerLevel)
         {
-            ref var slot = ref page.Slots[(int)(va >> shift) & (IoTablePage.Entries - 1)];
+            var index = (int)(va >> shift) & (IoTablePage.Entries - 1);
+            ref var slot = ref page.Slots[index];
             var next = slot.Next;
             if (next is not null)
             {
+                if (marking) page.Dirty.Set(index);
                 page = next;
                 continue;
             }
@@ -142,13 +147,9 @@ public sealed partial class IoPageTable
             var pageBase = pte & IoPte.AddressMask;
             var phys = new PhysAddr(pageBase | (va & (size.Bytes - 1)));
             if ((access & ~prot) != 0)
-                return new IoWalk(IoWalkStatus.PermissionFault, phys, new PhysAddr(pageBase), size, prot, IoPte.IsDirty(pte), level + 1, size.Bytes);
-            if ((access & IoProt.Write) != 0 && DirtyTracking)
-            {
-                pte |= IoPte.Dirty;
-                slot.Pte = pte;
-            }
-            return new IoWalk(IoWalkStatus.Ok, phys, new PhysAddr(pageBase), size, prot, IoPte.IsDirty(pte), level + 1, size.Bytes);
+                return new IoWalk(IoWalkStatus.PermissionFault, phys, new PhysAddr(pageBase), size, prot, page.Dirty.IsSet(index), level + 1, size.Bytes);
+            if (marking) page.Dirty.Set(index);
+            return new IoWalk(IoWalkStatus.Ok, phys, new PhysAddr(pageBase), size, prot, page.Dirty.IsSet(index), level + 1, size.Bytes);
         }
     }
 
@@ -196,7 +197,7 @@ public sealed partial class IoPageTable
                 }
                 if (slot.Pte != 0)
                     yield return new IoLeaf(new Iova(slotBase), new PhysAddr(slot.Pte & IoPte.AddressMask),
-                        _leafSize[level].GetValueOrDefault(), IoPte.Prot(slot.Pte), IoPte.IsDirty(slot.Pte));
+                        _leafSize[level].GetValueOrDefault(), IoPte.Prot(slot.Pte), page.Dirty.IsSet(index));
             }
         }
     }

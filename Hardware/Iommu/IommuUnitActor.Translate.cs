@@ -139,13 +139,17 @@ public sealed partial class IommuUnitActor
                 job.Walked = null;
                 var iova = new Iova(va);
                 IotlbHit hit;
-                if (micro is not null && micro.Lookup(context.Id, tag, iova, out hit))
+                // A write may use a cached entry only if the leaf is known dirty (or its table does
+                // not track): dirty-tracking hardware walks again to set the IOPTE's dirty bit when
+                // a write finds a clean entry (the second-stage A/D update of VT-d, AMD's HAD, SMMU
+                // HTTU), else the write would go unrecorded.
+                if (micro is not null && micro.Lookup(context.Id, tag, iova, out hit) && (hit.Dirty || !job.Write))
                 {
                     _microTlbHits++;
                     job.Lookups.MicroTlbHits++;
                     job.CostNs += costs.MicroTlbHitNs;
                 }
-                else if (_iotlb.Lookup(context.Id, tag, iova, out hit))
+                else if (_iotlb.Lookup(context.Id, tag, iova, out hit) && (hit.Dirty || !job.Write))
                 {
                     job.CostNs += costs.IotlbHitNs;
                     job.Lookups.IotlbHits++;
@@ -223,7 +227,11 @@ public sealed partial class IommuUnitActor
             levels += t.Levels;
             if (t.Errno != Errno.None || t.NoCache || !current || !PageSize.TryFromBytes(t.PageSize, out var size)) continue;
             var iova = new Iova(walk.Iova + ((ulong)i << PageSize.BaseShift));
-            _iotlb.Fill(walk.Context.Id, job.PasidTag, iova, size, new PhysAddr(t.Phys.Value & ~(t.PageSize - 1)), ToIoProt(t.Prot), t.Dirty);
+            // The cached dirty state means "a write needs no IOPTE update": the leaf is dirty, or
+            // its table does not track (enabling tracking flushes the domain, so no such entry
+            // outlives the switch).
+            _iotlb.Fill(walk.Context.Id, job.PasidTag, iova, size, new PhysAddr(t.Phys.Value & ~(t.PageSize - 1)), ToIoProt(t.Prot),
+                t.Dirty || !t.DirtyTracking);
         }
         _walks += walked.Pages.Count;
         _walkLevels += levels;

@@ -16,6 +16,8 @@ public static class SeedsBenchmark
         (TceScenario.ScenarioName, quick => new TceScenario(quick ? TceScenario.Settings.Quick : TceScenario.Settings.Full)),
         (SvaBindScenario.ScenarioName, quick => SvaBindScenario.Create(quick)),
         (IopfScenario.ScenarioName, quick => IopfScenario.Create(quick)),
+        (DirtyScanScenario.ScenarioName, quick => new DirtyScanScenario(quick ? DirtyScanSettings.Quick : DirtyScanSettings.Full)),
+        (LiveMigrationScenario.ScenarioName, quick => new LiveMigrationScenario(quick ? LiveMigrationSettings.Quick : LiveMigrationSettings.Full)),
     ];
 
     public static IReadOnlyList<string> ScenarioNames { get; } = [.. All.Select(s => s.Name)];

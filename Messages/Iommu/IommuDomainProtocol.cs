@@ -54,6 +54,13 @@ public sealed record Translation(Errno Errno, PhysAddr Phys, ulong PageSize, Iom
     /// cache (no TCE_PCI_SWINV flag), so software never invalidates it.
     /// </summary>
     public bool NoCache { get; init; }
+
+    /// <summary>
+    /// The table sets dirty bits now (iommu_dirty_ops.set_dirty_tracking on): a write through a
+    /// cached copy of a clean entry must walk again so that the hardware sets the bit. Without
+    /// tracking a cached entry serves writes as it is.
+    /// </summary>
+    public bool DirtyTracking { get; init; }
 }
 
 /// <summary>

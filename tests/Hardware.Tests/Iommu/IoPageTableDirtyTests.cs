@@ -222,4 +222,60 @@ public class IoPageTableDirtyTests
         Write(table, K4);
         Assert.Equal([false, true], table.EnumerateLeaves(Iova(0), 2 * K4).Select(l => l.Dirty).ToArray());
     }
+
+    [Fact]
+    public void A_dirty_leaf_unmapped_and_mapped_again_is_clean()
+    {
+        var table = Tracking();
+        Assert.Equal(Errno.None, table.Map(Iova(0), Phys(0), 2 * K4, IoProt.ReadWrite));
+        Write(table, 0);
+        Write(table, K4);
+        Assert.Equal(K4, table.Unmap(Iova(0), K4));
+        Assert.Equal(Errno.None, table.Map(Iova(0), Phys(0x9000), K4, IoProt.ReadWrite));
+        Assert.False(table.Walk(Iova(0)).Dirty);
+        var bitmap = new IovaBitmap(Iova(0), 2 * K4, PageSize.Size4K);
+        Assert.Equal(Errno.None, table.ReadAndClearDirty(Iova(0), 2 * K4, bitmap));
+        Assert.Equal([1L], bitmap.SetBits().ToArray());
+    }
+
+    [Fact]
+    public void A_huge_leaf_over_a_kept_directory_whose_leaves_were_dirty_is_clean()
+    {
+        var table = new IoPageTable(freeEmptyDirectories: false);
+        Assert.Equal(Errno.None, table.SetDirtyTracking(true));
+        Assert.Equal(Errno.None, table.Map(Iova(M2), Phys(0), K4, IoProt.ReadWrite));
+        Write(table, M2);
+        Assert.Equal(K4, table.Unmap(Iova(M2), K4));
+        Assert.Equal(Errno.None, table.Map(Iova(M2), Phys(M2), M2, IoProt.ReadWrite));
+        Assert.False(table.Walk(Iova(M2)).Dirty);
+        var bitmap = new IovaBitmap(Iova(0), 4 * M2, PageSize.Size4K);
+        Assert.Equal(Errno.None, table.ReadAndClearDirty(Iova(0), 4 * M2, bitmap, false, null, out var leaves));
+        Assert.Equal((0L, 0L), (leaves, bitmap.CountSet()));
+    }
+
+    [Fact]
+    public void A_read_of_part_of_a_table_page_leaves_its_other_dirty_leaves_for_later()
+    {
+        var table = Tracking();
+        Assert.Equal(Errno.None, table.Map(Iova(0), Phys(K4), 512 * K4, IoProt.ReadWrite)); // not 2 MiB aligned: 4 KiB leaves
+        foreach (var page in new ulong[] { 3, 63, 64, 200, 511 }) Write(table, page * K4);
+        var middle = new IovaBitmap(Iova(64 * K4), 137 * K4, PageSize.Size4K);
+        Assert.Equal(Errno.None, table.ReadAndClearDirty(Iova(64 * K4), 137 * K4, middle));
+        Assert.Equal([0L, 136L], middle.SetBits().ToArray());
+        var all = new IovaBitmap(Iova(0), 512 * K4, PageSize.Size4K);
+        Assert.Equal(Errno.None, table.ReadAndClearDirty(Iova(0), 512 * K4, all));
+        Assert.Equal([3L, 63L, 511L], all.SetBits().ToArray());
+    }
+
+    [Fact]
+    public void A_write_that_faults_dirties_nothing()
+    {
+        var table = Tracking();
+        Assert.Equal(Errno.None, table.Map(Iova(0), Phys(0), K4, IoProt.Read));
+        Assert.Equal(IoWalkStatus.PermissionFault, table.Walk(Iova(0), IoProt.Write).Status);
+        Assert.Equal(IoWalkStatus.NotPresent, table.Walk(Iova(G1), IoProt.Write).Status);
+        Assert.False(table.Walk(Iova(0)).Dirty);
+        Assert.Equal(Errno.None, table.ReadAndClearDirty(Iova(0), 2 * G1, new IovaBitmap(Iova(0), 2 * G1, PageSize.Size4K), false, null, out var leaves));
+        Assert.Equal(0L, leaves);
+    }
 }
