@@ -7,6 +7,7 @@ using IommuSim.Messages.Mm;
 using IommuSim.Messages.Trace;
 using IommuSim.Runtime;
 using IommuSim.Runtime.Deterministic;
+using IommuSim.Runtime.Event;
 using IommuSim.Simulator.Cost;
 using IommuSim.Simulator.Metrics;
 using IommuSim.Simulator.Oracles;
@@ -79,25 +80,37 @@ public static class ScenarioRunner
                 run.StepTrace = (step, start) => trace.StepEvent(step, start, system.Scheduler.Now);
             }
 
+            // An error an actor logs is a bug of the model. (An actor that throws is restarted by its
+            // supervisor and loses the request it served: the run then stops with that step unfinished.)
+            subscriptions.Add(system.EventStream.Subscribe(typeof(LogEvent), e =>
+            {
+                if (e is LogEvent { Level: >= LogLevel.Error } log)
+                    run.Fail(new ExpectationFailure("actor " + log.Source, "", "no actor fails", TraceWriter.Short(log.Message + (log.Cause is { } c ? ": " + c.Message : ""))));
+            }));
+
             scenario.Machine.Create(machine);
             settings.Arrange?.Invoke(machine);
             system.ActorOf(ScriptActor.Props(RootScript(scenario, run), run, root: true), "scenario");
-            var finished = d is not null
-                ? d.RunUntil(() => run.IsDone, Timeout.InfiniteTimeSpan)
-                : run.Done.Wait(scenario.Timeout);
-            if (!finished)
+            string? stopped = null;
+            try
             {
-                run.Fail(new ExpectationFailure("run", scenario.Origin, "every step finishes",
-                    d is not null
+                var finished = d is not null
+                    ? d.RunUntil(() => run.IsDone, Timeout.InfiniteTimeSpan)
+                    : run.Done.Wait(scenario.Timeout);
+                if (!finished)
+                    stopped = d is not null
                         ? $"no actor can run any more and the steps are not finished (a request was never answered): {run.ActiveSteps()}"
-                        : $"not finished after {scenario.Timeout.TotalSeconds:F0} s of wall time: {run.ActiveSteps()}"));
-            }
-            else
-            {
+                        : $"not finished after {scenario.Timeout.TotalSeconds:F0} s of wall time: {run.ActiveSteps()}";
                 // Teardown checks hold only once everything has settled (late fences, flush-queue timers).
-                if (d is not null) d.RunUntilQuiescent();
-                foreach (var oracle in oracles) oracle.CheckTeardown();
+                else if (d is not null) d.RunUntilQuiescent();
             }
+            catch (InvalidOperationException e)
+            {
+                // The deterministic dispatcher's max-steps: a livelock, or a workload that needs a higher limit.
+                stopped = e.Message;
+            }
+            if (stopped is not null) run.Fail(new ExpectationFailure("run", scenario.Origin, "every step finishes", stopped));
+            else foreach (var oracle in oracles) oracle.CheckTeardown();
             run.PollOracles();
 
             var (figures, series) = metrics is null ? (null, null) : CompleteMetrics(metrics, notes);
