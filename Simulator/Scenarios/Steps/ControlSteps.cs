@@ -55,10 +55,11 @@ public static class ControlSteps
                 scopes.Add(scope);
                 if (section.Value(name) is ConfigArray)
                 {
-                    var steps = r.Catalogue.ReadSteps(section, name, scope);
-                    branches.Add(new SequenceStep(r.Info with { Op = "sequence", Label = $"{name} ({section.PositionOf(name)})" }, steps, 1));
+                    var branchInfo = r.Info with { Op = "sequence", Text = name, Position = section.PositionOf(name), Context = r.Info.ChildContext };
+                    var steps = r.Catalogue.ReadSteps(section, name, scope, branchInfo.ChildContext);
+                    branches.Add(new SequenceStep(branchInfo, steps, 1));
                 }
-                else if (section.Object(name, $"step {name}") is { } step && r.Catalogue.Read(step, scope, name) is { } s)
+                else if (section.Object(name, $"step {name}") is { } step && r.Catalogue.Read(step, scope, name, r.Info.ChildContext) is { } s)
                 {
                     branches.Add(s);
                 }
@@ -70,7 +71,7 @@ public static class ControlSteps
             {
                 var scope = r.Symbols.Branch();
                 scopes.Add(scope);
-                if (r.Catalogue.Read(step, scope, null) is { } s) branches.Add(s);
+                if (r.Catalogue.Read(step, scope, null, r.Info.ChildContext) is { } s) branches.Add(s);
             }
         }
         foreach (var scope in scopes) r.Symbols.MergeFrom(scope);
@@ -119,12 +120,13 @@ public static class ControlSteps
             Step? body = null;
             if (op.Has("steps"))
             {
-                var steps = r.Catalogue.ReadSteps(op, "steps", scope);
-                body = new SequenceStep(r.Info with { Op = "sequence", Label = $"workload operation ({op.Position})" }, steps, 1);
+                var opInfo = r.Info with { Op = "sequence", Text = "operation", Position = op.Position, Context = r.Info.ChildContext };
+                var steps = r.Catalogue.ReadSteps(op, "steps", scope, opInfo.ChildContext);
+                body = new SequenceStep(opInfo, steps, 1);
             }
             else if (op.Object("step", $"{op.What} step") is { } s)
             {
-                body = r.Catalogue.Read(s, scope, null);
+                body = r.Catalogue.Read(s, scope, null, r.Info.ChildContext);
             }
             else
             {
@@ -148,11 +150,9 @@ public sealed class ParallelStep(StepInfo info, IReadOnlyList<Step> branches) : 
     /// <summary>A script actor's name: the branch's label (a named branch) or op, made a valid actor name.</summary>
     public static string ActorName(Step step)
     {
-        var label = step.Info.Label;
-        var cut = label.IndexOf(" (", StringComparison.Ordinal);
-        var text = cut > 0 ? label[..cut] : step.Info.Op;
+        var text = step.Info.Text ?? step.Info.Op;
         var chars = text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray();
-        return chars.Length == 0 ? "branch" : new string(chars);
+        return chars.Length == 0 || !char.IsAsciiLetterOrDigit(chars[0]) ? "branch" : new string(chars);
     }
 
     protected override IEnumerable<Instruction> Body(StepContext ctx)

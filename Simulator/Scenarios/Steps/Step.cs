@@ -10,13 +10,21 @@ namespace IommuSim.Simulator.Scenarios.Steps;
 /// (<c>delay = 5us</c> of simulated time, <c>delay-rounds = [0, 24]</c> rounds drawn from the seed,
 /// as hmm-tests.c's racing thread sleeps a random time).
 /// </summary>
-public sealed record StepInfo(string Op, ConfigPosition? Position, string Label, string? Name, ExpectBlock Expect)
+public sealed record StepInfo(string Op, ConfigPosition? Position, string? Text, string? Name, ExpectBlock Expect)
 {
     public TimeSpan Delay { get; init; }
 
     public (int Min, int Max)? DelayRounds { get; init; }
 
-    /// <summary>"munmap (scenarios/x.hocon:12:5)", or the step's own label.</summary>
+    /// <summary>The labels of the steps that hold this one ("shared: dma0"), null at the top level.</summary>
+    public string? Context { get; init; }
+
+    /// <summary>How reports name the step: its context, its label (or op) and its position: "anon_read: device-read (scenarios/x.hocon:12:5)".</summary>
+    public string Label => (Context is null ? "" : Context + ": ") + (Text ?? Op) + (Position is null ? "" : $" ({Position})");
+
+    /// <summary>The context of the steps this one holds: its own, with its label if it has one.</summary>
+    public string? ChildContext => Text is null ? Context : Context is null ? Text : $"{Context}: {Text}";
+
     public override string ToString() => Label;
 }
 

@@ -39,7 +39,7 @@ public sealed class StepCatalogue
     public StepKind? Find(string op) => _kinds.GetValueOrDefault(op);
 
     /// <summary>The steps under <paramref name="key"/>: a list of steps, or an object whose keys name its steps (labels).</summary>
-    public IReadOnlyList<Step> ReadSteps(ObjectReader parent, string key, Symbols scope)
+    public IReadOnlyList<Step> ReadSteps(ObjectReader parent, string key, Symbols scope, string? context = null)
     {
         var value = parent.Value(key);
         switch (value)
@@ -48,10 +48,10 @@ public sealed class StepCatalogue
                 parent.Require(key, "a list of steps");
                 return [];
             case ConfigArray:
-                return [.. parent.ObjectList(key, $"{parent.What} {key}").Select(r => Read(r, scope, null)).OfType<Step>()];
+                return [.. parent.ObjectList(key, $"{parent.What} {key}").Select(r => Read(r, scope, null, context)).OfType<Step>()];
             case ConfigObject:
                 var named = parent.NamedObjects(key, "step");
-                return [.. named.Select(n => Read(n.Reader, scope, n.Name)).OfType<Step>()];
+                return [.. named.Select(n => Read(n.Reader, scope, n.Name, context)).OfType<Step>()];
             default:
                 parent.Error(key, $"'{key}' must be a list of steps [ {{ op = ... }}, ... ], not {ObjectReader.Describe(value)}");
                 return [];
@@ -59,7 +59,9 @@ public sealed class StepCatalogue
     }
 
     /// <summary>One step object: <c>{ op = munmap, ... }</c> or a shorthand <c>{ parallel = [ ... ] }</c>.</summary>
-    public Step? Read(ObjectReader step, Symbols symbols, string? label)
+    /// <param name="label">The step's name as its container gives it (a named branch), unless it has a label of its own.</param>
+    /// <param name="context">The labels of the steps that hold it.</param>
+    public Step? Read(ObjectReader step, Symbols symbols, string? label, string? context = null)
     {
         var op = step.String("op");
         if (op is null)
@@ -79,7 +81,7 @@ public sealed class StepCatalogue
         }
         // Read again under the op's name, so that messages say "step munmap: ..." rather than "steps[3]: ...".
         var what = new ObjectReader(step.Config, $"step {op}", step.Diagnostics);
-        var info = ReadInfo(what, op, label, kind, symbols);
+        var info = ReadInfo(what, op, label, kind, symbols) with { Context = context };
         var reader = new StepReader(what, symbols, info, this);
         var parsed = kind.Parse(reader);
         if (info.Name is { } name)
@@ -103,7 +105,6 @@ public sealed class StepCatalogue
             name = null;
         }
         var expect = ExpectBlock.Read(step, kind.ExpectKeys, symbols, kind.ExpectConstants);
-        var shown = text is null ? $"{op} ({position})" : $"{text} ({position})";
         var delay = step.Duration("delay") ?? TimeSpan.Zero;
         (int, int)? rounds = null;
         switch (step.Value("delay-rounds"))
@@ -121,6 +122,6 @@ public sealed class StepCatalogue
                 step.Error("delay-rounds", "'delay-rounds' must be a number of rounds or [min, max] (0 to 1000000), drawn from the seed");
                 break;
         }
-        return new StepInfo(op, position, shown, name, expect) { Delay = delay, DelayRounds = rounds };
+        return new StepInfo(op, position, text, name, expect) { Delay = delay, DelayRounds = rounds };
     }
 }

@@ -116,7 +116,7 @@ public sealed class StepReader(ObjectReader obj, Symbols symbols, StepInfo info,
     }
 
     /// <summary>Steps held by this one (a list, or an object of named steps), read with the names of <paramref name="scope"/>.</summary>
-    public IReadOnlyList<Step> Steps(string key, Symbols scope) => Catalogue.ReadSteps(Object, key, scope);
+    public IReadOnlyList<Step> Steps(string key, Symbols scope) => Catalogue.ReadSteps(Object, key, scope, Info.ChildContext);
 
     private static Expr Pages(Expr pages) =>
         pages is NumberExpr n ? new NumberExpr(n.Value * 4096) { Position = n.Position } : new BinaryExpr('*', pages, new NumberExpr(4096)) { Position = pages.Position };
