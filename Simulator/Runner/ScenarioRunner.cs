@@ -32,9 +32,6 @@ public sealed record RunOutcome(RunReport Report, IReadOnlyList<string> Notes, I
 /// </summary>
 public static class ScenarioRunner
 {
-    /// <summary>When the cost model or the metrics collector is not there yet, say it once per process.</summary>
-    public static bool ContractsMissing { get; private set; }
-
     public static RunOutcome Run(Scenario scenario, RunSettings settings)
     {
         // PCT's horizon is measured before this run's system exists (a calibration run of its own).
@@ -189,7 +186,6 @@ public static class ScenarioRunner
         }
         catch (NotImplementedException e)
         {
-            ContractsMissing = true;
             notes.Add($"cost model not charged: {e.Message}");
         }
     }
@@ -203,7 +199,6 @@ public static class ScenarioRunner
         }
         catch (NotImplementedException e)
         {
-            ContractsMissing = true;
             notes.Add($"metrics not collected: {e.Message}");
             return null;
         }
