@@ -63,13 +63,18 @@ public sealed class Symbols
         return [.. all];
     }
 
-    /// <summary>Adds what a branch declared to this scope (after a parallel block, every branch has run).</summary>
-    public void MergeFrom(Symbols branch)
+    /// <summary>
+    /// Adds what a branch declared to this scope (after a parallel block, every branch has run).
+    /// Returns the entities another branch had already declared: two branches creating one name.
+    /// </summary>
+    public IReadOnlyList<(string Kind, string Name, ConfigPosition? Position)> MergeFrom(Symbols branch)
     {
+        var clashes = new List<(string, string, ConfigPosition?)>();
         foreach (var (kind, names) in branch._entities)
             foreach (var (name, pos) in names)
-                Declare(kind, name, pos);
+                if (!Declare(kind, name, pos)) clashes.Add((kind, name, pos));
         foreach (var (name, shape) in branch._values) _values[name] = shape;
+        return clashes;
     }
 
     /// <summary>"unknown process 'p9' (declared: p0, p1)".</summary>

@@ -145,6 +145,14 @@ public sealed class ScenarioParserTests
             """));
         var e = Single(Machine + "steps = [ { op = fork, process = p0, child = p0 } ]");
         Assert.Equal("step fork: process 'p0' already exists", e.Message);
+        var clash = Single(Machine + """
+            steps = [ { parallel = [
+              { op = fork, process = p0, child = c }
+              { op = fork, process = p0, child = c }
+            ] } ]
+            """);
+        Assert.Equal("step parallel: process 'c' is created by two branches of this parallel block", clash.Message);
+        Assert.Equal(10, clash.Position!.Line);
     }
 
     [Fact]

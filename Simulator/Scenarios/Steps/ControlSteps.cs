@@ -74,7 +74,9 @@ public static class ControlSteps
                 if (r.Catalogue.Read(step, scope, null, r.Info.ChildContext) is { } s) branches.Add(s);
             }
         }
-        foreach (var scope in scopes) r.Symbols.MergeFrom(scope);
+        foreach (var scope in scopes)
+            foreach (var (kind, name, position) in r.Symbols.MergeFrom(scope))
+                r.Object.Error(position, $"{kind} '{name}' is created by two branches of this parallel block");
         if (branches.Count == 0 && !r.Diagnostics.HasErrors) r.Object.Error(key, "a parallel block needs at least one branch");
         return new ParallelStep(r.Info, branches);
     }
