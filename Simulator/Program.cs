@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IommuSim.Simulator.Commands;
 
 namespace IommuSim.Simulator;
 
@@ -22,8 +23,13 @@ public static class Program
 
     public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("iommusim: the Linux HMM and IOMMU subsystems as an actor system, with deterministic replay of interleavings.");
+        var root = new RootCommand("iommusim: the Linux HMM and IOMMU subsystems as an actor system, with deterministic exploration and replay of interleavings.");
         root.Subcommands.Add(RunCommand.Build(stdout, stderr));
+        root.Subcommands.Add(ExploreCommand.Build(stdout, stderr));
+        root.Subcommands.Add(ReplayCommand.Build(stdout, stderr));
+        root.Subcommands.Add(ListCommands.Scenarios(stdout, stderr));
+        root.Subcommands.Add(ListCommands.Bugs(stdout));
+        root.Subcommands.Add(ListCommands.Check(stdout, stderr));
         return root;
     }
 }

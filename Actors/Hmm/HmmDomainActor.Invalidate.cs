@@ -59,7 +59,8 @@ public sealed partial class HmmDomainActor
                     var result = reply.Results[k];
                     _refs[directory] -= result.Unmapped;
                     _mappedPages -= result.Unmapped;
-                    if (!result.Released) continue;
+                    if (!result.Released && !_options.FreeReferencedDirectories) continue;
+                    if (!result.Released) _mappedPages -= _refs[directory]; // the injected bug forgets the pages still mapped
                     _refs.Remove(directory);
                     _table.Set(directory, HmmPte.Empty);
                 }

@@ -21,4 +21,13 @@ public sealed record HmmDomainOptions
     /// returned, which the DMA safety check reports.
     /// </summary>
     public bool SkipUnmapOnMunmap { get; init; }
+
+    /// <summary>
+    /// Bug injection, off in every correct configuration: when an unmap leaves some of a
+    /// directory's pages mapped, drop the directory's entry anyway, as if its refcount were zero
+    /// (the directory freed while still referenced). The pages still mapped keep their IOMMU
+    /// mappings, and the domain no longer knows them, so a later invalidation of those pages
+    /// fences without unmapping them and a device can DMA to them after they are freed.
+    /// </summary>
+    public bool FreeReferencedDirectories { get; init; }
 }

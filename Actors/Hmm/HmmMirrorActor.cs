@@ -1,6 +1,7 @@
 using IommuSim.Hardware.Memory;
 using IommuSim.Messages;
 using IommuSim.Messages.Hmm;
+using IommuSim.Messages.Mm;
 using IommuSim.Messages.Trace;
 using IommuSim.Runtime;
 
@@ -150,6 +151,10 @@ public sealed partial class HmmMirrorActor : ReceiveActor
         _invalidations++;
         _job?.Seen.Add((inv.Sequence, inv.Range));
         ClearRange(inv.Range);
+        // The review's "keep the HMM page tables around until the actual munmap()": with that
+        // policy the directories a MIGRATE emptied stay, and only MUNMAP (or the mm going away) frees them.
+        if (_options.ReclaimPolicy == HmmPtReclaimPolicy.OnMunmap && inv.Event is InvalidationEvent.Munmap or InvalidationEvent.Release)
+            _pt.Reclaim(inv.Range);
         Sender.Tell(new InvalidationFence(inv.Sequence), Self);
     }
 
@@ -168,7 +173,11 @@ public sealed partial class HmmMirrorActor : ReceiveActor
         _pagesCopied,
         _pt.Counters.ValidEntries,
         _invalidations,
-        _directoryMaps);
+        _directoryMaps)
+    {
+        TableDirectoriesAllocated = _pt.Counters.DirectoriesAllocated,
+        TableDirectoriesFreed = _pt.Counters.DirectoriesFreed,
+    };
 
     private bool Tracing => Context.System.EventStream.HasSubscribers(typeof(ITraceEvent));
 

@@ -64,7 +64,17 @@ public sealed record MirrorStats(
     long PagesCopied,
     long MappedPages,
     long Invalidations,
-    long DirectoryMaps) : IReply;
+    long DirectoryMaps) : IReply
+{
+    /// <summary>Directory pages the device page table allocated since the mirror was made (seed 001's hmm_pt directories; the root is not counted).</summary>
+    public long TableDirectoriesAllocated { get; init; }
+
+    /// <summary>Directory pages it freed.</summary>
+    public long TableDirectoriesFreed { get; init; }
+
+    /// <summary>Directory pages it holds now (linked, or dead and waiting for their walkers).</summary>
+    public long TableDirectoriesLive => TableDirectoriesAllocated - TableDirectoriesFreed;
+}
 
 /// <summary>
 /// The snapshot encoding of lib/test_hmm_uapi.h (HMM_DMIRROR_PROT_*), as dmirror_mkentry builds

@@ -28,10 +28,18 @@ public sealed class PctStrategy : SchedulingStrategy
 {
     private readonly Xoshiro256 _rng;
     private readonly long[] _changePoints;
+    private readonly bool _countChoicePoints;
+    private long _choicePoints;
     private int _nextChange;
 
-    public PctStrategy(ulong seed, int depth, long maxSteps)
+    /// <param name="countChoicePoints">
+    /// Count steps as choice points only (deliveries where more than one channel was runnable; the
+    /// dispatcher asks the strategy only then), so that <paramref name="maxSteps"/> covers the
+    /// racy part of a run rather than its sequential stretches, where a change point changes nothing.
+    /// </param>
+    public PctStrategy(ulong seed, int depth, long maxSteps, bool countChoicePoints = false)
     {
+        _countChoicePoints = countChoicePoints;
         if (depth < 1) throw new ArgumentOutOfRangeException(nameof(depth), depth, "PCT depth must be at least 1");
         if (maxSteps < 1) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, "PCT max steps must be at least 1");
         Depth = depth;
@@ -57,7 +65,8 @@ public sealed class PctStrategy : SchedulingStrategy
             var b = runnable[best];
             if (c.Priority > b.Priority || (c.Priority == b.Priority && c.Id < b.Id)) best = i;
         }
-        while (_nextChange < _changePoints.Length && _changePoints[_nextChange] <= step)
+        var at = _countChoicePoints ? _choicePoints++ : step;
+        while (_nextChange < _changePoints.Length && _changePoints[_nextChange] <= at)
         {
             // Change point i (1-based) lowers the running channel below every initial priority.
             runnable[best].Priority = Depth - (_nextChange + 1);

@@ -1,0 +1,50 @@
+namespace IommuSim.Simulator.Bugs;
+
+/// <summary>
+/// Every bug `--bug NAME` can inject, in the order `iommusim bugs` lists them. Adding one is one
+/// entry here: its name, what it leaves out, the scenario that finds it, and the option it sets.
+/// </summary>
+public static class BugCatalogue
+{
+    public static readonly IReadOnlyList<Bug> All =
+    [
+        new("skip-sequence-check",
+            "commit a device fault without checking the sequence (dmirror_range_fault without mmu_interval_read_retry): a mirror maps pages a racing munmap has freed",
+            "munmap-vs-fault-race",
+            o => o with { Mirror = o.Mirror.Then(m => m with { CheckSequenceBeforeCommit = false }) }),
+        new("free-pages-before-fences",
+            "free the CPU pages of an invalidation when it starts, before every mirror and HMM domain fenced (mmu_notifier_invalidate_range_start skipped): a device reads a freed page",
+            "shared-iommu-domain",
+            o => o with { Mm = o.Mm.Then(m => m with { FreePagesBeforeFences = true }) }),
+        new("skip-hmm-domain-unmap",
+            "on MUNMAP, fence without unmapping the range from the IOMMU domain (hmm_update forgetting hmm_domain_unmap): a device DMAs by IOVA to freed pages",
+            "shared-iommu-domain",
+            o => o with { HmmDomain = o.HmmDomain.Then(m => m with { SkipUnmapOnMunmap = true }) }),
+        new("free-referenced-hmm-directory",
+            "drop an hmm_domain directory entry when part of it is unmapped although other pages of it are still mapped (its refcount ignored): the rest is never unmapped",
+            "shared-iommu-domain",
+            o => o with { HmmDomain = o.HmmDomain.Then(m => m with { FreeReferencedDirectories = true }) }),
+        new("skip-iotlb-sync",
+            "answer iommu_unmap before iommu_iotlb_sync: stale IOTLB and micro-TLB entries survive the reply and a device keeps translating the IOVA",
+            "shared-iommu-domain",
+            o => o with { IommuDomain = o.IommuDomain.Then(m => m with { SkipIotlbSyncAfterUnmap = true }) }),
+        new("drop-device-tlb-invalidation",
+            "complete an IOTLB sync without invalidating the device TLBs (ATS invalidation dropped): a device with an ATC keeps its translation after the unmap",
+            "shared-iommu-domain",
+            o => o with { Unit = o.Unit.Then(u => u with { DropDeviceTlbInvalidation = true }) }),
+    ];
+
+    public static Bug? Find(string name) => All.FirstOrDefault(b => b.Name == name);
+
+    /// <summary>The options with every named bug injected; an unknown name is an error listing the known ones.</summary>
+    public static MachineOptions Apply(IEnumerable<string> names)
+    {
+        var options = MachineOptions.Correct;
+        foreach (var name in names)
+        {
+            var bug = Find(name) ?? throw new ArgumentException($"unknown bug '{name}' (known: {string.Join(", ", All.Select(b => b.Name))})");
+            options = bug.Apply(options);
+        }
+        return options;
+    }
+}

@@ -1,0 +1,30 @@
+using IommuSim.Actors.Oracle;
+using IommuSim.Runtime;
+using IommuSim.Simulator.Scenarios.Topology;
+
+namespace IommuSim.Simulator.Oracles;
+
+/// <summary>What an oracle may watch: the run's actor system (its event stream) and its machine (memory, actors).</summary>
+public sealed record OracleContext(ActorSystem System, Machine Machine);
+
+/// <summary>An invariant checker the runner attaches to every run, before any actor starts.</summary>
+public sealed record OracleEntry(string Invariant, string Description, Func<OracleContext, IInvariantOracle> Attach);
+
+/// <summary>
+/// Every invariant checker of a run. Other pieces' oracles (pinned pages = valid TCEs, lost dirty
+/// bits, SVA refcounts) join with one entry each.
+/// </summary>
+public static class OracleRegistry
+{
+    public static readonly IReadOnlyList<OracleEntry> All =
+    [
+        new(DmaSafetyOracle.InvariantName,
+            "no device reads or writes a page after the invalidation (or the iommu_unmap) that removed its mapping completed",
+            c => DmaSafetyOracle.Attach(c.System.EventStream)),
+        new(MemoryOracle.InvariantName,
+            "no operation on a freed frame, no page freed while pinned, every pin released, every page freed at teardown",
+            c => new MemoryOracle(c.Machine.Memory)),
+    ];
+
+    public static IReadOnlyList<IInvariantOracle> AttachAll(OracleContext context) => [.. All.Select(e => e.Attach(context))];
+}
