@@ -1,5 +1,6 @@
 using IommuSim.Messages;
 using IommuSim.Messages.Iommufd;
+using IommuSim.Messages.Trace;
 using IommuSim.Runtime;
 
 namespace IommuSim.Actors.Iommufd;
@@ -139,7 +140,12 @@ public sealed class LiveMigrationDriver : ReceiveActor
         {
             if (position == pages.Length)
             {
-                if (round >= 0) _rounds.Add(new MigrationRound(round, dirty, pages.Length, started, Now - started));
+                if (round >= 0)
+                {
+                    var done = new MigrationRound(round, dirty, pages.Length, started, Now - started);
+                    _rounds.Add(done);
+                    Publish(() => new MigrationRoundCompleted(Self, done.Round, done.DirtyPages, done.PagesCopied, done.Start, done.Duration));
+                }
                 then();
                 return;
             }
@@ -211,12 +217,26 @@ public sealed class LiveMigrationDriver : ReceiveActor
         for (var page = 0; page < Pages; page++)
             if (_options.Source.Read(page) != _options.Destination.Read(page)) mismatched++;
         var end = Now;
-        _replyTo!.Tell(new MigrationCompleted(Errno.None, [.. _rounds], _converged, end - _start, end - _downtimeStart, _finalDirty, _pagesCopied, mismatched), Self);
+        Report(new MigrationCompleted(Errno.None, [.. _rounds], _converged, end - _start, end - _downtimeStart, _finalDirty, _pagesCopied, mismatched));
     }
 
     private void Fail(Errno errno)
     {
         _options.Workload.Tell(new QuiesceDevices(), Self);
-        _replyTo!.Tell(new MigrationCompleted(errno, [.. _rounds], false, Now - _start, TimeSpan.Zero, 0, _pagesCopied, -1), Self);
+        Report(new MigrationCompleted(errno, [.. _rounds], false, Now - _start, TimeSpan.Zero, 0, _pagesCopied, -1));
+    }
+
+    private void Report(MigrationCompleted completed)
+    {
+        Publish(() => new MigrationFinished(Self, completed.Errno, completed.Converged, completed.Rounds.Count, completed.Elapsed, completed.Downtime,
+            completed.FinalDirtyPages, completed.PagesCopied, completed.MismatchedPages));
+        _replyTo!.Tell(completed, Self);
+    }
+
+    /// <summary>Publishes a trace event, built only when someone listens (a benchmark run has no listener).</summary>
+    private void Publish<T>(Func<T> traceEvent) where T : ITraceEvent
+    {
+        var events = Context.System.EventStream;
+        if (events.HasSubscribers(typeof(T))) events.Publish(traceEvent());
     }
 }

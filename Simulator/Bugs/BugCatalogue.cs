@@ -32,6 +32,10 @@ public static class BugCatalogue
             "complete an IOTLB sync without invalidating the device TLBs (ATS invalidation dropped): a device with an ATC keeps its translation after the unmap",
             "shared-iommu-domain",
             o => o with { Unit = o.Unit.Then(u => u with { DropDeviceTlbInvalidation = true }) }),
+        new("clear-dirty-without-report",
+            "read-and-clear stores each dirty IOPTE's bitmap word instead of OR-ing into it (iova_bitmap_set with = for |=): dirty bits are cleared without being reported, and a live migration copies stale pages",
+            "live-migration",
+            o => o with { IommuDomain = o.IommuDomain.Then(m => m with { ClearDirtyWithoutReport = true }) }),
     ];
 
     public static Bug? Find(string name) => All.FirstOrDefault(b => b.Name == name);

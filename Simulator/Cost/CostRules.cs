@@ -35,7 +35,9 @@ public sealed class CostRules
             // A mirror's device reads or writes a page through its own page table.
             .Event<DmaAccess>(_ => c.MemoryAccessNs)
             // A device with an ATC translates by itself and accesses memory with the result.
-            .Event<DeviceTlbLookups>(e => (c.MicroTlbHitNs * e.Hits) + (c.MemoryAccessNs * e.AccessedPages));
+            .Event<DeviceTlbLookups>(e => (c.MicroTlbHitNs * e.Hits) + (c.MemoryAccessNs * e.AccessedPages))
+            // read_and_clear_dirty (seed 004): every dirty IOPTE a read finds is read and cleared (NO_CLEAR: read only, same walk).
+            .Event<DirtyBitsRead>(e => c.DirtyReadClearNs * e.Leaves.Count);
     }
 
     /// <summary>Costs each delivered <typeparamref name="T"/> what <paramref name="cost"/> says, in ns.</summary>

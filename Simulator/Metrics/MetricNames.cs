@@ -43,4 +43,14 @@ public static class MetricNames
 
     /// <summary>Timeline spans not kept because the timeline was full (the figures still count them).</summary>
     public const string TimelineDropped = "timeline_dropped";
+
+    // Live migration over iommufd dirty tracking (MigrationMetrics).
+    public const string Migrations = "migrations";
+    public const string MigrationsConverged = "migrations_converged";
+    public const string MigrationRounds = "migration_rounds";
+    public const string MigrationDirtyPagesPerRound = "migration_dirty_pages_per_round";
+    public const string MigrationDirtyPagesMax = "migration_dirty_pages_max";
+    public const string MigrationPagesCopied = "migration_pages_copied";
+    public const string MigrationConvergenceNs = "migration_convergence_ns";
+    public const string MigrationDowntimeNs = "migration_downtime_ns";
 }

@@ -9,7 +9,7 @@ public static class MetricsHandlers
         new InvalidationMetrics(series),
         new TranslationMetrics(series),
         new DmaMetrics(),
-        // Live migration (issue 4): rounds and convergence time from its trace events.
+        new MigrationMetrics(series),
         // SVA: I/O page fault latency from the IOPF queue's events.
     ];
 }

@@ -24,6 +24,12 @@ public static class OracleRegistry
         new(MemoryOracle.InvariantName,
             "no operation on a freed frame, no page freed while pinned, every pin released, every page freed at teardown",
             c => new MemoryOracle(c.Machine.Memory)),
+        new(DirtyTrackingOracle.InvariantName,
+            "every device write while dirty tracking is on is reported by exactly one read-and-clear: no dirty bit lost, none reported twice",
+            c => DirtyTrackingOracle.Attach(c.System.EventStream)),
+        new(IoasPinOracle.InvariantName,
+            "pages pinned by an IOAS = pages of its mapped areas, each area mapped in every attached domain, every pin released at teardown",
+            c => IoasPinOracle.Attach(c.System.EventStream, c.Machine.Memory)),
     ];
 
     public static IReadOnlyList<IInvariantOracle> AttachAll(OracleContext context) => [.. All.Select(e => e.Attach(context))];

@@ -176,6 +176,7 @@ public static class ScenarioRunner
         // Teardown: exit(2) for every process still there (ESRCH for one that has exited).
         foreach (var (_, mm) in run.Machine.Processes.OrderBy(p => p.Key, StringComparer.Ordinal))
             yield return new Call<Done>(mm, new Exit());
+        foreach (var i in scenario.Machine.Teardown(run.Machine, run)) yield return i;
     }
 
     private static void AttachCost(Scenario scenario, ActorSystem system, DeterministicDispatcher d, List<IDisposable> subscriptions, List<string> notes)

@@ -26,6 +26,7 @@ public sealed class StepCatalogue
         DeviceSteps.Register(c);
         IommuSteps.Register(c);
         MemorySteps.Register(c);
+        IoasSteps.Register(c);
         return c;
     }
 

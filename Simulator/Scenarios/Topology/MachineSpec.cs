@@ -54,5 +54,8 @@ public sealed class MachineSpec
 
     public IEnumerable<Instruction> Setup(Machine machine, ScenarioRun run) => Parts.SelectMany(p => p.Setup(machine, run));
 
+    /// <summary>The parts' teardown, in section order, after every process exited.</summary>
+    public IEnumerable<Instruction> Teardown(Machine machine, ScenarioRun run) => Parts.SelectMany(p => p.Teardown(machine, run));
+
     public PhysicalMemory NewMemory() => new(MemoryBytes);
 }

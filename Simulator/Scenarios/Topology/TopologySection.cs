@@ -16,6 +16,9 @@ public interface ITopologyPart
 
     /// <summary>The set-up messages, run in section order before the first step.</summary>
     IEnumerable<Instruction> Setup(Machine machine, ScenarioRun run);
+
+    /// <summary>The teardown messages, run after every process exited (a VM's IOAS unmaps and detaches, its memory is freed).</summary>
+    IEnumerable<Instruction> Teardown(Machine machine, ScenarioRun run) => [];
 }
 
 /// <summary>A section of <c>machine { }</c>: its key, a usage line, and its parser.</summary>
@@ -74,5 +77,6 @@ public static class TopologyCatalogue
         IommuDomainsSection.Section,
         ProcessesSection.Section,
         MirrorsSection.Section,
+        VmsSection.Section,
     ];
 }
