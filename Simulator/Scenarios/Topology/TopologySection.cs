@@ -74,5 +74,6 @@ public static class TopologyCatalogue
         IommuDomainsSection.Section,
         ProcessesSection.Section,
         MirrorsSection.Section,
+        SvaSection.Section,
     ];
 }
