@@ -1,5 +1,6 @@
 using IommuSim.Messages.Hmm;
 using IommuSim.Messages.Iommu;
+using IommuSim.Messages.Sva;
 using IommuSim.Messages.Trace;
 
 namespace IommuSim.Simulator.Cost;
@@ -35,7 +36,12 @@ public sealed class CostRules
             // A mirror's device reads or writes a page through its own page table.
             .Event<DmaAccess>(_ => c.MemoryAccessNs)
             // A device with an ATC translates by itself and accesses memory with the result.
-            .Event<DeviceTlbLookups>(e => (c.MicroTlbHitNs * e.Hits) + (c.MemoryAccessNs * e.AccessedPages));
+            .Event<DeviceTlbLookups>(e => (c.MicroTlbHitNs * e.Hits) + (c.MemoryAccessNs * e.AccessedPages))
+            // An ATS/PRI page request: the device stalls until its page group response comes back
+            // (queue, interrupt, iopf work item, response), as a device fault (sim.cost.device-fault).
+            .Event<PageRequestQueued>(_ => c.DeviceFaultNs)
+            // iommu_sva_iopf_handler: the mm resolves each faulting page (handle_mm_fault).
+            .Message<SvaHandleFaults>(m => c.MmFaultNs * m.Faults.Count);
     }
 
     /// <summary>Costs each delivered <typeparamref name="T"/> what <paramref name="cost"/> says, in ns.</summary>
