@@ -36,6 +36,22 @@ public static class BugCatalogue
             "read-and-clear stores each dirty IOPTE's bitmap word instead of OR-ing into it (iova_bitmap_set with = for |=): dirty bits are cleared without being reported, and a live migration copies stale pages",
             "live-migration",
             o => o with { IommuDomain = o.IommuDomain.Then(m => m with { ClearDirtyWithoutReport = true }) }),
+        new("unbind-without-fault-flush",
+            "remove a device's PASID without waiting for the I/O page faults the handler is working on (iopf_queue_flush_dev skipped in remove_dev_pasid): their responses reach the device after the unbind",
+            "sva-multi-unit",
+            o => o with { Unit = o.Unit.Then(u => u with { Iopf = u.Iopf with { SkipFlushOnDetach = true } }) }),
+        new("iopf-response-after-unbind",
+            "remove a device's PASID without draining its page requests (intel_drain_pasid_prq skipped): requests still queued are answered after the unbind",
+            "sva-multi-unit",
+            o => o with { Unit = o.Unit.Then(u => u with { Iopf = u.Iopf with { SkipQueueDrainOnDetach = true } }) }),
+        new("skip-pasid-invalidation",
+            "answer an mm invalidation from an SVA domain without invalidating the PASID's IOTLB and device-TLB entries (arch_invalidate_secondary_tlbs doing nothing): a device reaches a page munmap freed",
+            "sva-multi-unit",
+            o => o with { Sva = o.Sva.Then(s => s with { SkipPasidInvalidation = true }) }),
+        new("serve-walk-during-invalidation",
+            "serve an IOMMU walk of the CPU page table while an invalidation of the address runs (no ptep_clear_flush before the secondary-TLB invalidation): the walk refills an IOTLB with a page about to be freed",
+            "sva-multi-unit",
+            o => o with { Mm = o.Mm.Then(m => m with { ServeSvaWalksDuringInvalidation = true }) }),
     ];
 
     public static Bug? Find(string name) => All.FirstOrDefault(b => b.Name == name);

@@ -1,5 +1,6 @@
 using IommuSim.Messages.Hmm;
 using IommuSim.Messages.Iommu;
+using IommuSim.Messages.Sva;
 using IommuSim.Messages.Trace;
 
 namespace IommuSim.Simulator.Cost;
@@ -37,7 +38,12 @@ public sealed class CostRules
             // A device with an ATC translates by itself and accesses memory with the result.
             .Event<DeviceTlbLookups>(e => (c.MicroTlbHitNs * e.Hits) + (c.MemoryAccessNs * e.AccessedPages))
             // read_and_clear_dirty (seed 004): every dirty IOPTE a read finds is read and cleared (NO_CLEAR: read only, same walk).
-            .Event<DirtyBitsRead>(e => c.DirtyReadClearNs * e.Leaves.Count);
+            .Event<DirtyBitsRead>(e => c.DirtyReadClearNs * e.Leaves.Count)
+            // An ATS/PRI page request: the device stalls until its page group response comes back
+            // (queue, interrupt, iopf work item, response), as a device fault (sim.cost.device-fault).
+            .Event<PageRequestQueued>(_ => c.DeviceFaultNs)
+            // iommu_sva_iopf_handler: the mm resolves each faulting page (handle_mm_fault).
+            .Message<SvaHandleFaults>(m => c.MmFaultNs * m.Faults.Count);
     }
 
     /// <summary>Costs each delivered <typeparamref name="T"/> what <paramref name="cost"/> says, in ns.</summary>

@@ -11,5 +11,6 @@ public static class MetricsHandlers
         new DmaMetrics(),
         new MigrationMetrics(series),
         // SVA: I/O page fault latency from the IOPF queue's events.
+        new IopfMetrics(series),
     ];
 }

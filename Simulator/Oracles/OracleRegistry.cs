@@ -30,6 +30,12 @@ public static class OracleRegistry
         new(IoasPinOracle.InvariantName,
             "pages pinned by an IOAS = pages of its mapped areas, each area mapped in every attached domain, every pin released at teardown",
             c => IoasPinOracle.Attach(c.System.EventStream, c.Machine.Memory)),
+        new("no-iopf-response-after-unbind",
+            "no I/O page fault is answered after its PASID was unbound, and an unbind leaves none of its faults unanswered (iommu_sva_unbind_device's flush)",
+            c => IopfResponseOracle.Attach(c.System.EventStream)),
+        new("sva-refcounts-zero-at-teardown",
+            "a PASID belongs to one mm at a time; bond, domain and mm references never go negative and are all gone at teardown",
+            c => SvaRefcountOracle.Attach(c.System.EventStream)),
     ];
 
     public static IReadOnlyList<IInvariantOracle> AttachAll(OracleContext context) => [.. All.Select(e => e.Attach(context))];

@@ -27,6 +27,7 @@ public sealed class StepCatalogue
         IommuSteps.Register(c);
         MemorySteps.Register(c);
         IoasSteps.Register(c);
+        SvaSteps.Register(c);
         return c;
     }
 

@@ -78,5 +78,6 @@ public static class TopologyCatalogue
         ProcessesSection.Section,
         MirrorsSection.Section,
         VmsSection.Section,
+        SvaSection.Section,
     ];
 }

@@ -18,6 +18,7 @@ public static class UnitsSection
     private static ITopologyPart? Parse(Reading.ObjectReader section, TopologyReader reader)
     {
         var settings = IommuUnitConfigReader.Settings(reader.Root);
+        var iopf = SvaSection.PageRequestOptions(reader);
         var units = new List<IommuUnitConfig>();
         foreach (var name in section.Keys)
         {
@@ -25,7 +26,7 @@ public static class UnitsSection
             if (entry is null || !reader.Declare(EntityKinds.Unit, name, entry)) continue;
             try
             {
-                units.Add(IommuUnitConfigReader.ReadUnit(section.Config, name, settings));
+                units.Add(IommuUnitConfigReader.ReadUnit(section.Config, name, settings) with { Iopf = iopf });
             }
             catch (ConfigException e)
             {
