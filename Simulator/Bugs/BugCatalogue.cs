@@ -32,6 +32,14 @@ public static class BugCatalogue
             "complete an IOTLB sync without invalidating the device TLBs (ATS invalidation dropped): a device with an ATC keeps its translation after the unmap",
             "shared-iommu-domain",
             o => o with { Unit = o.Unit.Then(u => u with { DropDeviceTlbInvalidation = true }) }),
+        new("skip-tce-dirty-mark",
+            "release a page replaced in a DMA_FROM_DEVICE or DMA_BIDIRECTIONAL TCE without SetPageDirty (seed 003's iommu_tce_xchg / tce_iommu_unuse_page_v2): what the device wrote may be lost",
+            "tce-exchange-churn",
+            o => o with { TceContainer = o.TceContainer.Then(t => t with { SkipDirtyOnRelease = true }) }),
+        new("invalidate-before-exchange",
+            "kill the PHB's TCE cache before the exchange instead of after (iommu_tce_kill moved ahead of iommu_tce_xchg_no_kill) and release the old pages at once: a TCE fetch in between keeps a stale entry to a released page",
+            "tce-exchange-churn",
+            o => o with { TceContainer = o.TceContainer.Then(t => t with { InvalidateBeforeExchange = true }) }),
     ];
 
     public static Bug? Find(string name) => All.FirstOrDefault(b => b.Name == name);

@@ -1,6 +1,7 @@
 using IommuSim.Actors.Hmm;
 using IommuSim.Actors.Iommu;
 using IommuSim.Actors.Mm;
+using IommuSim.Actors.Tce;
 using IommuSim.Hardware.Iommu;
 
 namespace IommuSim.Simulator.Bugs;
@@ -24,6 +25,8 @@ public sealed record MachineOptions
     public Func<IommuDomainOptions, IommuDomainOptions> IommuDomain { get; init; } = static o => o;
 
     public Func<IommuUnitConfig, IommuUnitConfig> Unit { get; init; } = static o => o;
+
+    public Func<TceContainerOptions, TceContainerOptions> TceContainer { get; init; } = static o => o;
 }
 
 /// <summary>Composition of option transforms: <c>f.Then(g)</c> applies f, then g.</summary>

@@ -24,6 +24,10 @@ public static class OracleRegistry
         new(MemoryOracle.InvariantName,
             "no operation on a freed frame, no page freed while pinned, every pin released, every page freed at teardown",
             c => new MemoryOracle(c.Machine.Memory)),
+        new(TcePinOracle.PinInvariant,
+            "VFIO sPAPR containers: pinned pages equal valid TCEs whenever a request is answered, every pin released exactly once, " +
+            "a page released from a TCE the device could write is dirty (tce-dirty-on-release), no DMA through a TCE whose pin was released",
+            c => TcePinOracle.Attach(c.System.EventStream, c.Machine.Memory)),
     ];
 
     public static IReadOnlyList<IInvariantOracle> AttachAll(OracleContext context) => [.. All.Select(e => e.Attach(context))];

@@ -26,6 +26,7 @@ public sealed class StepCatalogue
         DeviceSteps.Register(c);
         IommuSteps.Register(c);
         MemorySteps.Register(c);
+        TceSteps.Register(c);
         return c;
     }
 

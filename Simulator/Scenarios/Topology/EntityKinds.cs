@@ -11,4 +11,6 @@ public static class EntityKinds
     public const string IommuDomain = "iommu-domain";
     public const string Process = "process";
     public const string Mirror = "mirror";
+    public const string TceGroup = "tce-group";
+    public const string TceContainer = "tce-container";
 }

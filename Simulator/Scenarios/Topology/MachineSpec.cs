@@ -54,5 +54,8 @@ public sealed class MachineSpec
 
     public IEnumerable<Instruction> Setup(Machine machine, ScenarioRun run) => Parts.SelectMany(p => p.Setup(machine, run));
 
+    /// <summary>The parts' teardown instructions, the last section first (a container goes before the process it pins).</summary>
+    public IEnumerable<Instruction> Teardown(Machine machine, ScenarioRun run) => Parts.Reverse().SelectMany(p => p.Teardown(machine, run));
+
     public PhysicalMemory NewMemory() => new(MemoryBytes);
 }

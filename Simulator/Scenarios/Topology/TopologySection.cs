@@ -16,6 +16,9 @@ public interface ITopologyPart
 
     /// <summary>The set-up messages, run in section order before the first step.</summary>
     IEnumerable<Instruction> Setup(Machine machine, ScenarioRun run);
+
+    /// <summary>What the part does when the run ends, before every process exits (a process's files closing, say); in reverse section order.</summary>
+    IEnumerable<Instruction> Teardown(Machine machine, ScenarioRun run) => [];
 }
 
 /// <summary>A section of <c>machine { }</c>: its key, a usage line, and its parser.</summary>
@@ -74,5 +77,7 @@ public static class TopologyCatalogue
         IommuDomainsSection.Section,
         ProcessesSection.Section,
         MirrorsSection.Section,
+        TceSections.Groups,
+        TceSections.Containers,
     ];
 }
