@@ -7,9 +7,8 @@ namespace IommuSim.Simulator.Cost;
 /// <summary>
 /// What a delivered message or a trace event costs, beyond the hop every delivery costs. Rules are
 /// keyed by the exact runtime type. Giving a new message or event a cost is one line in
-/// <see cref="For"/>; the TCE exchange and dirty read-and-clear costs are read from
-/// <c>sim.cost</c> already and get their line when the VFIO sPAPR TCE and iommufd dirty-tracking
-/// messages exist (e.g. <c>.Message&lt;TceExchange&gt;(m =&gt; c.TceExchangeNs * m.Entries)</c>).
+/// <see cref="For"/>; the dirty read-and-clear cost is read from <c>sim.cost</c> already and
+/// gets its line when the iommufd dirty-tracking messages exist.
 /// Hardware steps the IOMMU units charge themselves (see <see cref="CostModel"/>) have no rule.
 /// </summary>
 public sealed class CostRules
@@ -35,7 +34,10 @@ public sealed class CostRules
             // A mirror's device reads or writes a page through its own page table.
             .Event<DmaAccess>(_ => c.MemoryAccessNs)
             // A device with an ATC translates by itself and accesses memory with the result.
-            .Event<DeviceTlbLookups>(e => (c.MicroTlbHitNs * e.Hits) + (c.MemoryAccessNs * e.AccessedPages));
+            .Event<DeviceTlbLookups>(e => (c.MicroTlbHitNs * e.Hits) + (c.MemoryAccessNs * e.AccessedPages))
+            // A VFIO sPAPR container's batch of TCE exchanges (iommu_tce_xchg_no_kill per entry:
+            // MAP_DMA, UNMAP_DMA, a rollback, a detach); the kill and its sync the PHB charges.
+            .Event<TceEntriesExchanged>(e => c.TceExchangeNs * e.Exchanges.Count);
     }
 
     /// <summary>Costs each delivered <typeparamref name="T"/> what <paramref name="cost"/> says, in ns.</summary>

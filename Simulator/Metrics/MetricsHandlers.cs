@@ -11,5 +11,6 @@ public static class MetricsHandlers
         new DmaMetrics(),
         // Live migration (issue 4): rounds and convergence time from its trace events.
         // SVA: I/O page fault latency from the IOPF queue's events.
+        new TceMetrics(),
     ];
 }
