@@ -52,6 +52,8 @@ public sealed class TcePinOracle : IInvariantOracle
     private long _exchanges;
     private long _releases;
     private long _dmaChecked;
+    // _containers.Count, readable without the lock (written under it).
+    private int _containerCount;
 
     private sealed class ContainerState(IActorRef container)
     {
@@ -127,6 +129,9 @@ public sealed class TcePinOracle : IInvariantOracle
     /// <summary>Handles one event; the event stream calls it, tests may too.</summary>
     public void OnEvent(object e)
     {
+        // Until a container has traced anything there is nothing to check, and a run without one
+        // (every scenario without TCE) should not pay for formatting its DMA into the recent events.
+        if (e is not (TcePagesPinned or TceEntriesExchanged or TcePagesReleased or TceRequestDone) && Volatile.Read(ref _containerCount) == 0) return;
         lock (_lock)
         {
             Remember(e);
@@ -243,7 +248,11 @@ public sealed class TcePinOracle : IInvariantOracle
 
     private ContainerState State(IActorRef container)
     {
-        if (!_containers.TryGetValue(container, out var c)) _containers[container] = c = new ContainerState(container);
+        if (!_containers.TryGetValue(container, out var c))
+        {
+            _containers[container] = c = new ContainerState(container);
+            Volatile.Write(ref _containerCount, _containers.Count);
+        }
         return c;
     }
 

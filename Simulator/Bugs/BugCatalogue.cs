@@ -52,6 +52,14 @@ public static class BugCatalogue
             "serve an IOMMU walk of the CPU page table while an invalidation of the address runs (no ptep_clear_flush before the secondary-TLB invalidation): the walk refills an IOTLB with a page about to be freed",
             "sva-multi-unit",
             o => o with { Mm = o.Mm.Then(m => m with { ServeSvaWalksDuringInvalidation = true }) }),
+        new("skip-tce-dirty-mark",
+            "release a page replaced in a DMA_FROM_DEVICE or DMA_BIDIRECTIONAL TCE without SetPageDirty (seed 003's iommu_tce_xchg / tce_iommu_unuse_page_v2): what the device wrote may be lost",
+            "tce-exchange-churn",
+            o => o with { TceContainer = o.TceContainer.Then(t => t with { SkipDirtyOnRelease = true }) }),
+        new("invalidate-before-exchange",
+            "kill the PHB's TCE cache before the exchange instead of after (iommu_tce_kill moved ahead of iommu_tce_xchg_no_kill) and release the old pages at once: a TCE fetch in between keeps a stale entry to a released page",
+            "tce-exchange-churn",
+            o => o with { TceContainer = o.TceContainer.Then(t => t with { InvalidateBeforeExchange = true }) }),
     ];
 
     public static Bug? Find(string name) => All.FirstOrDefault(b => b.Name == name);

@@ -2,6 +2,7 @@ using IommuSim.Actors.Hmm;
 using IommuSim.Actors.Iommu;
 using IommuSim.Actors.Mm;
 using IommuSim.Actors.Sva;
+using IommuSim.Actors.Tce;
 using IommuSim.Hardware.Iommu;
 
 namespace IommuSim.Simulator.Bugs;
@@ -28,6 +29,7 @@ public sealed record MachineOptions
 
     /// <summary>The SVA core's options (the page-request options are the units', in <see cref="Unit"/>).</summary>
     public Func<SvaOptions, SvaOptions> Sva { get; init; } = static o => o;
+    public Func<TceContainerOptions, TceContainerOptions> TceContainer { get; init; } = static o => o;
 }
 
 /// <summary>Composition of option transforms: <c>f.Then(g)</c> applies f, then g.</summary>

@@ -8,9 +8,8 @@ namespace IommuSim.Simulator.Cost;
 /// <summary>
 /// What a delivered message or a trace event costs, beyond the hop every delivery costs. Rules are
 /// keyed by the exact runtime type. Giving a new message or event a cost is one line in
-/// <see cref="For"/>; the TCE exchange and dirty read-and-clear costs are read from
-/// <c>sim.cost</c> already and get their line when the VFIO sPAPR TCE and iommufd dirty-tracking
-/// messages exist (e.g. <c>.Message&lt;TceExchange&gt;(m =&gt; c.TceExchangeNs * m.Entries)</c>).
+/// <see cref="For"/>; the dirty read-and-clear cost is read from <c>sim.cost</c> already and
+/// gets its line when the iommufd dirty-tracking messages exist.
 /// Hardware steps the IOMMU units charge themselves (see <see cref="CostModel"/>) have no rule.
 /// </summary>
 public sealed class CostRules
@@ -43,7 +42,10 @@ public sealed class CostRules
             // (queue, interrupt, iopf work item, response), as a device fault (sim.cost.device-fault).
             .Event<PageRequestQueued>(_ => c.DeviceFaultNs)
             // iommu_sva_iopf_handler: the mm resolves each faulting page (handle_mm_fault).
-            .Message<SvaHandleFaults>(m => c.MmFaultNs * m.Faults.Count);
+            .Message<SvaHandleFaults>(m => c.MmFaultNs * m.Faults.Count)
+            // A VFIO sPAPR container's batch of TCE exchanges (iommu_tce_xchg_no_kill per entry:
+            // MAP_DMA, UNMAP_DMA, a rollback, a detach); the kill and its sync the PHB charges.
+            .Event<TceEntriesExchanged>(e => c.TceExchangeNs * e.Exchanges.Count);
     }
 
     /// <summary>Costs each delivered <typeparamref name="T"/> what <paramref name="cost"/> says, in ns.</summary>

@@ -12,5 +12,6 @@ public static class MetricsHandlers
         new MigrationMetrics(series),
         // SVA: I/O page fault latency from the IOPF queue's events.
         new IopfMetrics(series),
+        new TceMetrics(),
     ];
 }

@@ -36,6 +36,10 @@ public static class OracleRegistry
         new("sva-refcounts-zero-at-teardown",
             "a PASID belongs to one mm at a time; bond, domain and mm references never go negative and are all gone at teardown",
             c => SvaRefcountOracle.Attach(c.System.EventStream)),
+        new(TcePinOracle.PinInvariant,
+            "VFIO sPAPR containers: pinned pages equal valid TCEs whenever a request is answered, every pin released exactly once, " +
+            "a page released from a TCE the device could write is dirty (tce-dirty-on-release), no DMA through a TCE whose pin was released",
+            c => TcePinOracle.Attach(c.System.EventStream, c.Machine.Memory)),
     ];
 
     public static IReadOnlyList<IInvariantOracle> AttachAll(OracleContext context) => [.. All.Select(e => e.Attach(context))];

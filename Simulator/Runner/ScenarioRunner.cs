@@ -173,10 +173,11 @@ public static class ScenarioRunner
                 foreach (var i in step.Execute(ctx))
                     yield return i;
         }
-        // Teardown: exit(2) for every process still there (ESRCH for one that has exited).
+        // Teardown: the parts' own (files closed), then exit(2) for every process still there (ESRCH for one that has exited).
+        foreach (var i in scenario.Machine.TeardownBeforeExit(run.Machine, run)) yield return i;
         foreach (var (_, mm) in run.Machine.Processes.OrderBy(p => p.Key, StringComparer.Ordinal))
             yield return new Call<Done>(mm, new Exit());
-        foreach (var i in scenario.Machine.Teardown(run.Machine, run)) yield return i;
+        foreach (var i in scenario.Machine.TeardownAfterExit(run.Machine, run)) yield return i;
     }
 
     private static void AttachCost(Scenario scenario, ActorSystem system, DeterministicDispatcher d, List<IDisposable> subscriptions, List<string> notes)

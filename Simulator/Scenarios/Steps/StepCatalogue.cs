@@ -28,6 +28,7 @@ public sealed class StepCatalogue
         MemorySteps.Register(c);
         IoasSteps.Register(c);
         SvaSteps.Register(c);
+        TceSteps.Register(c);
         return c;
     }
 

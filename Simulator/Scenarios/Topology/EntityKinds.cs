@@ -12,4 +12,6 @@ public static class EntityKinds
     public const string Process = "process";
     public const string Mirror = "mirror";
     public const string Vm = "vm";
+    public const string TceGroup = "tce-group";
+    public const string TceContainer = "tce-container";
 }

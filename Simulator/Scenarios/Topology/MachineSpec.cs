@@ -54,8 +54,11 @@ public sealed class MachineSpec
 
     public IEnumerable<Instruction> Setup(Machine machine, ScenarioRun run) => Parts.SelectMany(p => p.Setup(machine, run));
 
-    /// <summary>The parts' teardown, in section order, after every process exited.</summary>
-    public IEnumerable<Instruction> Teardown(Machine machine, ScenarioRun run) => Parts.SelectMany(p => p.Teardown(machine, run));
+    /// <summary>The parts' teardown before the processes exit, the last section first (a container goes before the process it pins).</summary>
+    public IEnumerable<Instruction> TeardownBeforeExit(Machine machine, ScenarioRun run) => Parts.Reverse().SelectMany(p => p.TeardownBeforeExit(machine, run));
+
+    /// <summary>The parts' teardown once every process exited, in section order.</summary>
+    public IEnumerable<Instruction> TeardownAfterExit(Machine machine, ScenarioRun run) => Parts.SelectMany(p => p.TeardownAfterExit(machine, run));
 
     public PhysicalMemory NewMemory() => new(MemoryBytes);
 }

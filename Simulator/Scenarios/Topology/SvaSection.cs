@@ -1,5 +1,6 @@
 using IommuSim.Actors.Sva;
 using IommuSim.Hardware.Iommu;
+using IommuSim.Messages.Sva;
 using IommuSim.Runtime;
 using IommuSim.Runtime.Configuration;
 using IommuSim.Simulator.Runner;
@@ -71,5 +72,25 @@ public static class SvaSection
         }
 
         public IEnumerable<Instruction> Setup(Machine machine, ScenarioRun run) => [];
+
+        // Once every process exited, the SVA core frees a PASID only after the last domain wrapping
+        // the mm let it go: a chain of messages (mm -> core, domain release -> core) that the exits'
+        // replies do not wait for. On the thread pool the teardown check could otherwise run while
+        // the chain is still in flight; poll the core's counters until they settle (bounded, so a
+        // real leak is still reported by the oracle's teardown check).
+        public IEnumerable<Instruction> TeardownAfterExit(Machine machine, ScenarioRun run)
+        {
+            var core = Core(machine);
+            for (var attempt = 0; attempt < SettleAttempts; attempt++)
+            {
+                var stats = new Call<SvaStats>(core, new GetSvaStats());
+                yield return stats;
+                if (stats.Reply is { Pasids: 0, Domains: 0 }) yield break;
+                yield return new Delay(SettleInterval);
+            }
+        }
     }
+
+    private const int SettleAttempts = 200;
+    private static readonly TimeSpan SettleInterval = TimeSpan.FromMilliseconds(1);
 }

@@ -17,8 +17,11 @@ public interface ITopologyPart
     /// <summary>The set-up messages, run in section order before the first step.</summary>
     IEnumerable<Instruction> Setup(Machine machine, ScenarioRun run);
 
-    /// <summary>The teardown messages, run after every process exited (a VM's IOAS unmaps and detaches, its memory is freed).</summary>
-    IEnumerable<Instruction> Teardown(Machine machine, ScenarioRun run) => [];
+    /// <summary>What the part does when the run ends, before every process exits (a container detaches and releases its pins); in reverse section order.</summary>
+    IEnumerable<Instruction> TeardownBeforeExit(Machine machine, ScenarioRun run) => [];
+
+    /// <summary>What the part does once every process exited (a VM's IOAS unmaps and detaches, its memory is freed); in section order.</summary>
+    IEnumerable<Instruction> TeardownAfterExit(Machine machine, ScenarioRun run) => [];
 }
 
 /// <summary>A section of <c>machine { }</c>: its key, a usage line, and its parser.</summary>
@@ -79,5 +82,7 @@ public static class TopologyCatalogue
         MirrorsSection.Section,
         VmsSection.Section,
         SvaSection.Section,
+        TceSections.Groups,
+        TceSections.Containers,
     ];
 }

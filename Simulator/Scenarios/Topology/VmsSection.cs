@@ -159,7 +159,7 @@ public static class VmsSection
         }
 
         /// <summary>iommufd_ioas_destroy's order: unmap every area (unpinning it), detach every domain, then the VMM frees guest RAM.</summary>
-        public IEnumerable<Instruction> Teardown(Machine machine, ScenarioRun run)
+        public IEnumerable<Instruction> TeardownAfterExit(Machine machine, ScenarioRun run)
         {
             foreach (var spec in vms)
             {
