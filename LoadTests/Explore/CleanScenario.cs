@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using IommuSim.Simulator.Bugs;
 using IommuSim.Simulator.Explore;
 using IommuSim.Simulator.Scenarios;
 
@@ -45,6 +46,8 @@ public sealed class CleanScenario(ExploreSizes sizes) : IScenario
                 Schedules = schedules - start,
                 BaseSeed = Explorer.SeedOf(1, start),
                 Strategy = strategy,
+                Bugs = sizes.CleanBugs,
+                Options = BugCatalogue.Apply(sizes.CleanBugs),
             }, n =>
             {
                 // Progress: a line each time another tenth of the campaign is done.

@@ -34,6 +34,9 @@ public sealed record ExploreSizes
     /// <summary>Clean: the built-ins to run; null for every one of <c>ScenarioLibrary.BuiltInNames</c>.</summary>
     public IReadOnlyList<string>? CleanScenarios { get; init; }
 
+    /// <summary>Clean: bugs injected into every schedule; none for the figure (a test injects one to see each failure counted).</summary>
+    public IReadOnlyList<string> CleanBugs { get; init; } = [];
+
     public TextWriter Progress { get; init; } = Console.Error;
 
     public static ExploreSizes Full { get; } = new();
