@@ -1,5 +1,6 @@
 using System.CommandLine;
 using IommuSim.LoadTests.Domain;
+using IommuSim.LoadTests.Explore;
 using IommuSim.LoadTests.Runtime;
 using IommuSim.LoadTests.Seeds;
 
@@ -17,6 +18,7 @@ public static class Program
         root.Subcommands.Add(RuntimeBenchmark.CreateCommand());
         root.Subcommands.Add(DomainBenchmark.CreateCommand());
         root.Subcommands.Add(SeedsBenchmark.CreateCommand());
+        root.Subcommands.Add(ExploreBenchmark.CreateCommand());
         return root;
     }
 
