@@ -32,11 +32,11 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
         return LiveMigration.Run(kit, options with { Seed = seed }, TimeSpan.FromSeconds(30));
     }
 
-    private void AssertCorrect(LiveMigration.Outcome o, string what)
+    private void AssertCorrect(LiveMigration.Outcome o, string what, bool mustConverge = true)
     {
         Assert.True(o.Session.Errno == Errno.None, $"{what}: {o.Session.Errno}");
         if (o.Violations.Count > 0) Assert.Fail($"{what}: {o.Violations[0].Message}");
-        Assert.True(o.Migration.Converged, $"{what}: did not converge in {o.Migration.Rounds.Count} rounds");
+        if (mustConverge) Assert.True(o.Migration.Converged, $"{what}: did not converge in {o.Migration.Rounds.Count} rounds");
         Assert.Equal(0, o.Migration.MismatchedPages);
         Assert.True(o.PinsReleased, $"{what}: pins left");
         Assert.Equal(0, o.LiveFrames);
@@ -79,7 +79,11 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
     {
         using var kit = new TestKit.TestKit(output, LiveMigration.Quiet);
         var o = LiveMigration.Run(kit, Small with { WriteInterval = TimeSpan.FromMilliseconds(1), CopyNanosecondsPerPage = 1000, ThresholdPages = 16 }, TimeSpan.FromSeconds(30));
-        AssertCorrect(o, "thread pool");
+        // On the thread pool the devices' write timers run on wall time while the driver competes
+        // for the cores, so whether the dirty set falls under the threshold before max-rounds
+        // depends on the machine's load. The stop-and-copy after the last round makes the
+        // destination equal either way, which is what this test is about.
+        AssertCorrect(o, "thread pool", mustConverge: false);
     }
 
     [Fact]
