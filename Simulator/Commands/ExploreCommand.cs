@@ -107,7 +107,6 @@ internal static class ExploreCommand
         var what = r.Violations.Count > 0 ? $"{r.Violations.Count} invariant violation(s)" : $"{r.Expectations.Failed} failed expectation(s)";
         stdout.WriteLine($"{scenario.Name}: {what} at schedule {result.SchedulesRun} of {settings.Schedules} (seed {r.Seed}, strategy {strategy}{bugs}); {rate}");
         stdout.WriteLine($"schedules until detection: {result.SchedulesRun}");
-        foreach (var note in failure.Notes.Distinct()) stderr.WriteLine("note: " + note);
         RunPrinter.Details(r, stdout);
         if (r.Violations.Count == 0 && failure.Excerpt.Count > 0)
         {

@@ -65,7 +65,7 @@ internal static class RunCommand
         using (trace)
             outcome = ScenarioRunner.Run(scenario, settings with { Trace = trace });
         var report = outcome.Report;
-        RunPrinter.Print(outcome, stdout, stderr, CommonOptions.IsTerminal(stdout));
+        RunPrinter.Print(outcome, stdout, CommonOptions.IsTerminal(stdout));
         try
         {
             if (json is not null)
@@ -79,7 +79,7 @@ internal static class RunCommand
                 });
                 stdout.WriteLine($"JSON report: {json}");
             }
-            if (html is not null) WriteHtml(report, html, stdout, stderr);
+            if (html is not null) WriteHtml(report, html, stdout);
             if (tracePath is not null) stdout.WriteLine($"trace: {tracePath}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -90,18 +90,10 @@ internal static class RunCommand
         return report.ExitCode;
     }
 
-    private static void WriteHtml(RunReport report, string path, TextWriter stdout, TextWriter stderr)
+    private static void WriteHtml(RunReport report, string path, TextWriter stdout)
     {
         var text = new StringWriter();
-        try
-        {
-            HtmlReport.Write(report, text);
-        }
-        catch (NotImplementedException e)
-        {
-            stderr.WriteLine($"note: the HTML report is not available yet ({e.Message}); {path} not written");
-            return;
-        }
+        HtmlReport.Write(report, text);
         File.WriteAllText(path, text.ToString());
         stdout.WriteLine($"HTML report: {path}");
     }

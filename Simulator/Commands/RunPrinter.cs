@@ -9,35 +9,12 @@ internal static class RunPrinter
 {
     private const int DetailsShown = 3;
 
-    public static void Print(RunOutcome outcome, TextWriter stdout, TextWriter stderr, bool ansi)
+    public static void Print(RunOutcome outcome, TextWriter stdout, bool ansi)
     {
         var report = outcome.Report;
-        try
-        {
-            SummaryTable.Write(report, stdout, ansi);
-        }
-        catch (NotImplementedException e)
-        {
-            stderr.WriteLine($"note: the summary table is not available yet ({e.Message}); plain summary:");
-            PlainSummary(report, stdout);
-        }
-        foreach (var note in outcome.Notes.Distinct()) stderr.WriteLine("note: " + note);
+        SummaryTable.Write(report, stdout, ansi);
         if (report.TraceHash is { } hash) stdout.WriteLine($"trace hash {hash:x16}");
         Details(report, stdout);
-    }
-
-    public static void PlainSummary(RunReport r, TextWriter o)
-    {
-        o.WriteLine($"scenario      {r.Scenario}");
-        o.WriteLine($"seed          {r.Seed}");
-        o.WriteLine($"dispatcher    {r.Dispatcher}");
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"events        {r.Events:N0}"));
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"simulated     {r.SimulatedNs:N0} ns"));
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wall          {r.WallSeconds:F3} s"));
-        o.WriteLine($"expectations  {r.Expectations.Passed} passed, {r.Expectations.Failed} failed");
-        o.WriteLine($"violations    {r.Violations.Count}");
-        foreach (var (k, v) in r.Metrics) o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-13} {v:G6}"));
-        o.WriteLine(r.ExitCode == 0 ? "result        OK" : "result        FAILED");
     }
 
     /// <summary>The first violations and failed expectations, with the events before them.</summary>

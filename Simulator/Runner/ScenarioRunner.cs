@@ -21,7 +21,7 @@ namespace IommuSim.Simulator.Runner;
 /// <summary>What one run produced: the report, and notes about outputs that were not available.</summary>
 /// <param name="Excerpt">The events before the first violation, else before the first failed expectation (empty when all held).</param>
 /// <param name="ChoicePoints">Deliveries where more than one channel was runnable (deterministic dispatcher): where a schedule can differ.</param>
-public sealed record RunOutcome(RunReport Report, IReadOnlyList<string> Notes, IReadOnlyList<string> Excerpt, long ChoicePoints);
+public sealed record RunOutcome(RunReport Report, IReadOnlyList<string> Excerpt, long ChoicePoints);
 
 /// <summary>
 /// Runs a scenario once: a fresh actor system (on the deterministic dispatcher with the seed's
@@ -37,7 +37,6 @@ public static class ScenarioRunner
         // PCT's horizon is measured before this run's system exists (a calibration run of its own).
         var strategy = settings.Deterministic ? Strategy(scenario, settings) : null;
         var wall = Stopwatch.StartNew();
-        var notes = new List<string>();
         long choicePoints = 0;
         var system = ActorSystem.Create("iommusim", scenario.SystemConfig(settings.Deterministic));
         var d = system.Deterministic;
@@ -65,9 +64,9 @@ public static class ScenarioRunner
             if (d is not null)
             {
                 d.OnDelivery += ring.Add;
-                if (settings.Cost) AttachCost(scenario, system, d, subscriptions, notes);
+                if (settings.Cost) subscriptions.Add(CostModel.FromConfig(scenario.Config).Attach(system, d));
             }
-            if (settings.Metrics) metrics = AttachMetrics(system, d, wall, notes);
+            if (settings.Metrics) metrics = AttachMetrics(system, d, wall);
 
             var run = new ScenarioRun(scenario, machine, settings.Seed, oracles, d is null ? () => [] : ring.Format);
             if (settings.Trace is { } trace)
@@ -110,7 +109,7 @@ public static class ScenarioRunner
             else foreach (var oracle in oracles) oracle.CheckTeardown();
             run.PollOracles();
 
-            var (figures, series) = metrics is null ? (null, null) : CompleteMetrics(metrics, notes);
+            var (figures, series) = metrics is null ? (null, (RunSeries?)null) : metrics.Complete();
             var report = new RunReport
             {
                 Scenario = scenario.Name,
@@ -126,7 +125,7 @@ public static class ScenarioRunner
                 Series = series ?? RunSeries.Empty,
             };
             var excerpt = report.Violations.Count > 0 ? report.Violations[0].LastEvents : run.FirstFailureEvents;
-            return new RunOutcome(report, notes, excerpt, choicePoints);
+            return new RunOutcome(report, excerpt, choicePoints);
         }
         finally
         {
@@ -180,43 +179,9 @@ public static class ScenarioRunner
         foreach (var i in scenario.Machine.TeardownAfterExit(run.Machine, run)) yield return i;
     }
 
-    private static void AttachCost(Scenario scenario, ActorSystem system, DeterministicDispatcher d, List<IDisposable> subscriptions, List<string> notes)
+    private static MetricsCollector AttachMetrics(ActorSystem system, DeterministicDispatcher? d, Stopwatch wall)
     {
-        try
-        {
-            subscriptions.Add(CostModel.FromConfig(scenario.Config).Attach(system, d));
-        }
-        catch (NotImplementedException e)
-        {
-            notes.Add($"cost model not charged: {e.Message}");
-        }
-    }
-
-    private static MetricsCollector? AttachMetrics(ActorSystem system, DeterministicDispatcher? d, Stopwatch wall, List<string> notes)
-    {
-        try
-        {
-            Func<long> now = d is null ? () => (long)(wall.Elapsed.TotalMilliseconds * 1e6) : () => d.Clock.NowTicks * 100;
-            return MetricsCollector.Attach(system, now);
-        }
-        catch (NotImplementedException e)
-        {
-            notes.Add($"metrics not collected: {e.Message}");
-            return null;
-        }
-    }
-
-    private static (IReadOnlyDictionary<string, double>?, RunSeries?) CompleteMetrics(MetricsCollector metrics, List<string> notes)
-    {
-        try
-        {
-            var (figures, series) = metrics.Complete();
-            return (figures, series);
-        }
-        catch (NotImplementedException e)
-        {
-            notes.Add($"metrics not collected: {e.Message}");
-            return (null, null);
-        }
+        Func<long> now = d is null ? () => (long)(wall.Elapsed.TotalMilliseconds * 1e6) : () => d.Clock.NowTicks * 100;
+        return MetricsCollector.Attach(system, now);
     }
 }
