@@ -115,54 +115,32 @@ public sealed class FaultScenario(DomainSettings settings) : IScenario
     }
 
     /// <summary>A device driver: dmirror commands of <c>batch</c> pages over the buffer, <c>window</c> queued at its mirror, then a signal.</summary>
-    internal sealed class FaultDriver : UntypedActor
+    internal sealed class FaultDriver : WindowedDriver
     {
-        public static readonly object Start = new();
-
         private readonly IActorRef _mirror;
         private readonly bool _write;
         private readonly int _batch;
-        private readonly long _total;
-        private readonly int _window;
-        private readonly Countdown _done;
         private readonly ulong[] _values;
-        private long _sent;
-        private long _received;
 
         public FaultDriver(IActorRef mirror, bool write, int batch, long total, int window, Countdown done)
+            : base(total, window, done)
         {
             _mirror = mirror;
             _write = write;
             _batch = batch;
-            _total = total;
-            _window = window;
-            _done = done;
             _values = Enumerable.Range(0, batch).Select(i => 0xFA_0000UL + (ulong)i).ToArray();
         }
 
-        protected override void OnReceive(object message)
+        protected override bool IsAnswer(object message)
         {
-            if (message is MirrorCmdReply reply)
-            {
-                if (reply.Errno != Errno.None) throw new InvalidOperationException($"device fault failed: {reply.Errno}");
-                _received++;
-                if (_sent < _total) Send();
-                else if (_received == _total) _done.Signal();
-            }
-            else if (ReferenceEquals(message, Start))
-            {
-                if (_total == 0) _done.Signal();
-                while (_sent < _total && _sent < _window) Send();
-            }
-            else
-            {
-                Unhandled(message);
-            }
+            if (message is not MirrorCmdReply reply) return false;
+            if (reply.Errno != Errno.None) throw new InvalidOperationException($"device fault failed: {reply.Errno}");
+            return true;
         }
 
-        private void Send()
+        protected override void Send(long index)
         {
-            var address = new VirtAddr(Base + ((ulong)(_sent++ * _batch) << PageSize.BaseShift));
+            var address = new VirtAddr(Base + ((ulong)(index * _batch) << PageSize.BaseShift));
             _mirror.Tell(_write ? new MirrorWrite(address, _values) : new MirrorRead(address, (ulong)_batch), Self);
         }
     }

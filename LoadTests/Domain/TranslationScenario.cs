@@ -135,49 +135,27 @@ public sealed class TranslationScenario(DomainSettings settings) : IScenario
     }
 
     /// <summary>Keeps <c>window</c> bursts in flight through one device over the working set, then signals.</summary>
-    private sealed class BurstDriver : UntypedActor
+    private sealed class BurstDriver : WindowedDriver
     {
-        public static readonly object Start = new();
-
         private readonly IActorRef _device;
         private readonly DmaRead[] _bursts;
-        private readonly long _total;
-        private readonly int _window;
-        private readonly Countdown _done;
-        private long _sent;
-        private long _received;
 
         public BurstDriver(IActorRef device, int burstPages, int workingSetPages, long total, int window, Countdown done)
+            : base(total, window, done)
         {
             _device = device;
             // The bursts cycle over the working set; the messages are made once and reused.
             _bursts = Enumerable.Range(0, Math.Max(1, workingSetPages / burstPages))
                 .Select(i => new DmaRead(new Iova(IovaBase + ((ulong)(i * burstPages) << PageSize.BaseShift)), burstPages)).ToArray();
-            _total = total;
-            _window = window;
-            _done = done;
         }
 
-        protected override void OnReceive(object message)
+        protected override bool IsAnswer(object message)
         {
-            if (message is DmaCompleted completed)
-            {
-                if (completed.Errno != Errno.None) throw new InvalidOperationException($"burst failed: {completed.Errno}");
-                _received++;
-                if (_sent < _total) Send();
-                else if (_received == _total) _done.Signal();
-            }
-            else if (ReferenceEquals(message, Start))
-            {
-                if (_total == 0) _done.Signal();
-                while (_sent < _total && _sent < _window) Send();
-            }
-            else
-            {
-                Unhandled(message);
-            }
+            if (message is not DmaCompleted completed) return false;
+            if (completed.Errno != Errno.None) throw new InvalidOperationException($"burst failed: {completed.Errno}");
+            return true;
         }
 
-        private void Send() => _device.Tell(_bursts[_sent++ % _bursts.Length], Self);
+        protected override void Send(long index) => _device.Tell(_bursts[index % _bursts.Length], Self);
     }
 }

@@ -130,59 +130,37 @@ public sealed class IopfScenario(IopfScenario.Sizes sizes) : IScenario
     }
 
     /// <summary>A device driver: PASID bursts over its fresh buffer, <c>window</c> in flight, each checked to have faulted every page in; then a signal.</summary>
-    private sealed class PasidDmaDriver : UntypedActor
+    private sealed class PasidDmaDriver : WindowedDriver
     {
-        public static readonly object Start = new();
-
         private readonly IActorRef _device;
         private readonly Pasid _pasid;
         private readonly bool _write;
         private readonly int _burst;
-        private readonly long _total;
-        private readonly int _window;
         private readonly int _groupPages;
-        private readonly Countdown _done;
         private readonly ulong[] _values;
-        private long _sent;
-        private long _received;
 
         public PasidDmaDriver(IActorRef device, Pasid pasid, bool write, int burst, long total, int window, int groupPages, Countdown done)
+            : base(total, window, done)
         {
             _device = device;
             _pasid = pasid;
             _write = write;
             _burst = burst;
-            _total = total;
-            _window = window;
             _groupPages = groupPages;
-            _done = done;
             _values = Enumerable.Range(0, burst).Select(i => 0x10F_0000UL + (ulong)i).ToArray();
         }
 
-        protected override void OnReceive(object message)
+        protected override bool IsAnswer(object message)
         {
-            if (message is SvaDmaCompleted c)
-            {
-                if (c.Errno != Errno.None || c.Pages != _burst || c.PageRequests != _burst / _groupPages)
-                    throw new InvalidOperationException($"a burst of {_burst} pages ended {c.Errno} after {c.Pages} pages and {c.PageRequests} page requests");
-                _received++;
-                if (_sent < _total) Send();
-                else if (_received == _total) _done.Signal();
-            }
-            else if (ReferenceEquals(message, Start))
-            {
-                if (_total == 0) _done.Signal();
-                while (_sent < _total && _sent < _window) Send();
-            }
-            else
-            {
-                Unhandled(message);
-            }
+            if (message is not SvaDmaCompleted c) return false;
+            if (c.Errno != Errno.None || c.Pages != _burst || c.PageRequests != _burst / _groupPages)
+                throw new InvalidOperationException($"a burst of {_burst} pages ended {c.Errno} after {c.Pages} pages and {c.PageRequests} page requests");
+            return true;
         }
 
-        private void Send()
+        protected override void Send(long index)
         {
-            var at = new VirtAddr(Base + ((ulong)(_sent++ * _burst) << PageSize.BaseShift));
+            var at = new VirtAddr(Base + ((ulong)(index * _burst) << PageSize.BaseShift));
             _device.Tell(_write ? new DmaWritePasid(_pasid, at, _values) : new DmaReadPasid(_pasid, at, _burst), Self);
         }
     }

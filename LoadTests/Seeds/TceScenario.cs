@@ -227,59 +227,37 @@ public sealed class TceScenario(TceScenario.Settings settings) : IScenario
     /// after slot over the buffer (bus address = buffer offset), <c>window</c> requests queued,
     /// directions taking turns; then a signal.
     /// </summary>
-    private sealed class MapDriver : UntypedActor
+    private sealed class MapDriver : WindowedDriver
     {
-        public static readonly object Start = new();
-
         private static readonly VfioDmaMapFlags[] Directions = [VfioDmaMapFlags.Read | VfioDmaMapFlags.Write, VfioDmaMapFlags.Read, VfioDmaMapFlags.Write];
 
         private readonly IActorRef _container;
         private readonly ulong _batchBytes;
         private readonly long _slots;
-        private readonly long _total;
-        private readonly int _window;
-        private readonly Countdown _done;
-        private long _sent;
-        private long _received;
 
         public MapDriver(IActorRef container, int batch, int bufferPages, long requests, int window, Countdown done)
+            : base(2 * requests, window, done)
         {
             _container = container;
             _batchBytes = (ulong)batch << PageSize.BaseShift;
             _slots = bufferPages / batch;
-            _total = 2 * requests;
-            _window = window;
-            _done = done;
         }
 
-        protected override void OnReceive(object message)
+        protected override bool IsAnswer(object message)
         {
-            if (message is Done reply)
-            {
-                if (reply.Errno != Errno.None) throw new InvalidOperationException($"map/unmap failed: {reply.Errno}");
-                _received++;
-                if (_sent < _total) Send();
-                else if (_received == _total) _done.Signal();
-            }
-            else if (ReferenceEquals(message, Start))
-            {
-                if (_total == 0) _done.Signal();
-                while (_sent < _total && _sent < _window) Send();
-            }
-            else
-            {
-                Unhandled(message);
-            }
+            if (message is not Done reply) return false;
+            if (reply.Errno != Errno.None) throw new InvalidOperationException($"map/unmap failed: {reply.Errno}");
+            return true;
         }
 
-        private void Send()
+        // Even requests map a batch, odd ones unmap it.
+        protected override void Send(long index)
         {
-            var request = _sent / 2;
+            var request = index / 2;
             var offset = (ulong)(request % _slots) * _batchBytes;
-            _container.Tell((_sent & 1) == 0
+            _container.Tell((index & 1) == 0
                 ? new VfioMapDma(BufferBase + offset, offset, _batchBytes, Directions[request % Directions.Length])
                 : new VfioUnmapDma(offset, _batchBytes), Self);
-            _sent++;
         }
     }
 }
